@@ -1,0 +1,190 @@
+// The one source of truth for mlwatch's names: the OTel instrument and
+// attribute names the SDK records, and the Prometheus names and labels the
+// collector exposes for them. Rules, dashboards and docs are generated from here.
+
+/** OTel attribute keys, as recorded by the SDK. */
+export const Attr = {
+  modelName: "ml.model.name",
+  modelVersion: "ml.model.version",
+  endpoint: "ml.endpoint",
+  errorType: "error.type",
+  predictedClass: "ml.prediction.class",
+  confidenceThreshold: "ml.confidence.threshold",
+  featureName: "ml.feature.name",
+  /** "negative" when the recorded value is the magnitude of a negative feature value. */
+  featureSign: "ml.feature.sign",
+  segment: "ml.segment",
+  outcome: "ml.outcome",
+} as const;
+export type AttrKey = (typeof Attr)[keyof typeof Attr];
+
+/** Prometheus label for each OTel attribute. */
+export const PromLabel: Record<AttrKey, string> = {
+  [Attr.modelName]: "model_name",
+  [Attr.modelVersion]: "model_version",
+  [Attr.endpoint]: "endpoint",
+  [Attr.errorType]: "error_type",
+  [Attr.predictedClass]: "predicted_class",
+  [Attr.confidenceThreshold]: "threshold",
+  [Attr.featureName]: "feature_name",
+  [Attr.featureSign]: "sign",
+  [Attr.segment]: "segment",
+  [Attr.outcome]: "outcome",
+};
+
+export type InstrumentKind = "counter" | "updowncounter" | "histogram" | "gauge";
+
+export interface InstrumentSpec {
+  /** OTel instrument name. */
+  name: string;
+  kind: InstrumentKind;
+  unit: string;
+  description: string;
+  /** Attributes the SDK sets on every point, besides the model identity. */
+  attributes: readonly AttrKey[];
+  /** Prometheus family name the collector exposes (counters end in _total). */
+  prom: string;
+}
+
+const modelAttrs = [Attr.modelName, Attr.modelVersion] as const;
+
+export const Instruments = {
+  requests: {
+    name: "ml.requests",
+    kind: "counter",
+    unit: "{request}",
+    description: "Inference requests handled",
+    attributes: [...modelAttrs, Attr.endpoint],
+    prom: "ml_requests_total",
+  },
+  errors: {
+    name: "ml.errors",
+    kind: "counter",
+    unit: "{error}",
+    description: "Inference requests that failed, by error type",
+    attributes: [...modelAttrs, Attr.endpoint, Attr.errorType],
+    prom: "ml_errors_total",
+  },
+  duration: {
+    name: "ml.request.duration",
+    kind: "histogram",
+    unit: "s",
+    description: "Inference request latency",
+    attributes: [...modelAttrs, Attr.endpoint],
+    prom: "ml_request_duration_seconds",
+  },
+  inProgress: {
+    name: "ml.requests.in_progress",
+    kind: "updowncounter",
+    unit: "{request}",
+    description: "Inference requests currently being processed",
+    attributes: [...modelAttrs],
+    prom: "ml_requests_in_progress",
+  },
+  predictions: {
+    name: "ml.predictions",
+    kind: "counter",
+    unit: "{prediction}",
+    description: "Predictions made, by predicted class",
+    attributes: [...modelAttrs, Attr.predictedClass],
+    prom: "ml_predictions_by_class_total",
+  },
+  confidence: {
+    name: "ml.prediction.confidence",
+    kind: "histogram",
+    unit: "1",
+    description: "Confidence of each prediction, between 0 and 1",
+    attributes: [...modelAttrs],
+    prom: "ml_prediction_confidence",
+  },
+  lowConfidence: {
+    name: "ml.predictions.low_confidence",
+    kind: "counter",
+    unit: "{prediction}",
+    description: "Predictions whose confidence was below the threshold",
+    attributes: [...modelAttrs, Attr.confidenceThreshold],
+    prom: "ml_low_confidence_predictions_total",
+  },
+  featureValue: {
+    name: "ml.feature.value",
+    kind: "histogram",
+    unit: "1",
+    description: "Values of a numeric model input feature",
+    attributes: [...modelAttrs, Attr.featureName, Attr.featureSign],
+    prom: "ml_feature_value",
+  },
+  segmentOutcomes: {
+    name: "ml.segment.outcomes",
+    kind: "counter",
+    unit: "{prediction}",
+    description: "Predictions whose correctness is known, by segment and outcome (correct or incorrect)",
+    attributes: [...modelAttrs, Attr.segment, Attr.outcome],
+    prom: "ml_segment_outcomes_total",
+  },
+} as const satisfies Record<string, InstrumentSpec>;
+
+export type InstrumentName = (typeof Instruments)[keyof typeof Instruments]["name"];
+
+/** Instrument spec by OTel name. */
+export const instrumentByName: ReadonlyMap<string, InstrumentSpec> = new Map(
+  Object.values(Instruments).map((i) => [i.name, i as InstrumentSpec]),
+);
+
+/** Families the collector computes (not recorded by the SDK). */
+export const Derived = {
+  dataDriftScore: {
+    prom: "ml_data_drift_score",
+    help: "Two-sample KS statistic D of a feature's current window against its baseline",
+    labels: ["model_name", "feature_name"],
+  },
+  dataDriftPValue: {
+    prom: "ml_data_drift_p_value",
+    help: "p-value of the two-sample KS test behind ml_data_drift_score",
+    labels: ["model_name", "feature_name"],
+  },
+  dataDriftSamples: {
+    prom: "ml_data_drift_window_samples",
+    help: "Feature values in the current drift window",
+    labels: ["model_name", "feature_name"],
+  },
+  dataDriftSeverity: {
+    prom: "ml_data_drift_severity",
+    help: "Drift severity of a feature: 0 none, 1 info, 2 warning, 3 critical",
+    labels: ["model_name", "feature_name"],
+  },
+  requestDurationQuantile: {
+    prom: "ml_request_duration_seconds_quantile",
+    help: "Request latency quantile over the current window, from the exponential histogram",
+    labels: ["model_name", "model_version", "endpoint", "quantile"],
+  },
+  conceptDriftPsi: {
+    prom: "ml_concept_drift_psi",
+    help: "Population Stability Index of the confidence distribution against its baseline",
+    labels: ["model_name"],
+  },
+  accuracyBySegment: {
+    prom: "ml_accuracy_by_segment",
+    help: "Share of correct predictions among those with known truth, by segment",
+    labels: ["model_name", "segment"],
+  },
+} as const;
+
+/** Severity thresholds on the KS statistic D, from the reference design. */
+export const DriftThresholds = { info: 0.1, warning: 0.15, critical: 0.25 } as const;
+export type Severity = "none" | "info" | "warning" | "critical";
+
+export function severityOf(
+  score: number,
+  t: { info: number; warning: number; critical: number } = DriftThresholds,
+): Severity {
+  if (score >= t.critical) return "critical";
+  if (score >= t.warning) return "warning";
+  if (score >= t.info) return "info";
+  return "none";
+}
+
+/** The reference design's latency buckets, used for the classic re-export. */
+export const DefaultLatencyBuckets = [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10] as const;
+
+/** Default listeners of the collector. */
+export const DefaultPorts = { otlpHttp: 4318, query: 9464 } as const;
