@@ -1,0 +1,927 @@
+import { lowerBoundary, MAX_SCALE, MIN_SCALE, mapToIndex } from "./mapping.js";
+
+/** Serialised form of an {@link ExpHistogram}; counts per range start at bucket index `offset`. */
+export interface ExpHistogramJSON {
+  scale: number;
+  zeroCount: number;
+  zeroThreshold: number;
+  count: number;
+  sum: number;
+  /** Exact minimum of the recorded values; 0 when `count` is 0. */
+  min: number;
+  /** Exact maximum of the recorded values; 0 when `count` is 0. */
+  max: number;
+  positive: { offset: number; counts: number[] };
+  negative: { offset: number; counts: number[] };
+}
+
+/** An OTLP `ExponentialHistogramDataPoint` as decoded by the collector. */
+export interface OtlpExpHistogramPoint {
+  scale: number;
+  zeroCount: number;
+  zeroThreshold?: number;
+  count: number;
+  sum?: number;
+  min?: number;
+  max?: number;
+  positive: { offset: number; bucketCounts: number[] };
+  negative: { offset: number; bucketCounts: number[] };
+}
+
+export interface ExpHistogramOptions {
+  /** Maximum number of buckets per range (positive / negative). Default 160. */
+  maxSize?: number;
+  /** Scale of an empty histogram; it only ever decreases as the range widens. Default 20. */
+  maxScale?: number;
+  /** Values with |v| <= zeroThreshold go to the zero bucket. Default 0. */
+  zeroThreshold?: number;
+}
+
+export const DEFAULT_MAX_SIZE = 160;
+
+const EMPTY = new Float64Array(0);
+
+/**
+ * One signed range of buckets: a dense Float64Array of counts in which slot `k`
+ * holds bucket index `base + k`; `[lo, hi]` is the occupied index range
+ * (empty when hi < lo). Capacity grows by doubling up to the histogram's
+ * maxSize, leaving slack on both sides so that widening the range rarely moves
+ * data.
+ */
+class Range {
+  counts: Float64Array = EMPTY;
+  base = 0;
+  lo = 0;
+  hi = -1;
+  /** Sum of the counts in this range. */
+  total = 0;
+
+  get isEmpty(): boolean {
+    return this.hi < this.lo;
+  }
+
+  get(index: number): number {
+    return index < this.lo || index > this.hi ? 0 : this.counts[index - this.base];
+  }
+
+  copy(): Range {
+    const r = new Range();
+    r.counts = this.counts.slice();
+    r.base = this.base;
+    r.lo = this.lo;
+    r.hi = this.hi;
+    r.total = this.total;
+    return r;
+  }
+
+  clear(): void {
+    this.counts = EMPTY;
+    this.base = 0;
+    this.lo = 0;
+    this.hi = -1;
+    this.total = 0;
+  }
+
+  /** Make room for the index range [lo, hi] (span must be <= maxSize). */
+  reserve(lo: number, hi: number, maxSize: number): void {
+    if (!this.isEmpty) {
+      if (this.lo < lo) lo = this.lo;
+      if (this.hi > hi) hi = this.hi;
+    }
+    const cap = this.counts.length;
+    if (lo >= this.base && hi < this.base + cap) {
+      this.lo = lo;
+      this.hi = hi;
+      return;
+    }
+    const span = hi - lo + 1;
+    let newCap = cap === 0 ? 8 : cap * 2;
+    if (newCap < span) newCap = span;
+    if (newCap > maxSize) newCap = Math.max(maxSize, span);
+    const next = new Float64Array(newCap);
+    const newBase = lo - ((newCap - span) >> 1);
+    if (!this.isEmpty) {
+      next.set(this.counts.subarray(this.lo - this.base, this.hi - this.base + 1), this.lo - newBase);
+    }
+    this.counts = next;
+    this.base = newBase;
+    this.lo = lo;
+    this.hi = hi;
+  }
+
+  /** Re-bucket to a scale `by` steps coarser: index i becomes i >> by. */
+  downscale(by: number): void {
+    if (by <= 0 || this.isEmpty) return;
+    const lo = this.lo >> by;
+    const hi = this.hi >> by;
+    const cap = this.counts.length;
+    const next = new Float64Array(cap);
+    const newBase = lo - ((cap - (hi - lo + 1)) >> 1);
+    const c = this.counts;
+    for (let i = this.lo; i <= this.hi; i++) {
+      const v = c[i - this.base];
+      if (v !== 0) next[(i >> by) - newBase] += v;
+    }
+    this.counts = next;
+    this.base = newBase;
+    this.lo = lo;
+    this.hi = hi;
+  }
+
+  /** Drop empty buckets at both ends of the occupied range. */
+  trim(): void {
+    const c = this.counts;
+    while (this.lo <= this.hi && c[this.lo - this.base] === 0) this.lo++;
+    while (this.hi >= this.lo && c[this.hi - this.base] === 0) this.hi--;
+    if (this.hi < this.lo) {
+      this.lo = 0;
+      this.hi = -1;
+    }
+  }
+}
+
+/** Smallest k >= 0 such that [lo >> k, hi >> k] spans at most maxSize buckets. */
+function shiftToFit(lo: number, hi: number, maxSize: number): number {
+  let k = 0;
+  while ((hi >> k) - (lo >> k) + 1 > maxSize) k++;
+  return k;
+}
+
+function checkInt(name: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
+    throw new Error(`ExpHistogram: ${name} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+  }
+  return v;
+}
+
+/** One cell of the ordered value axis: a bucket clamped to [min, max]. */
+interface Cell {
+  /** smallest value the cell's mass can take */
+  a: number;
+  /** largest value the cell's mass can take */
+  b: number;
+  count: number;
+  /** 0: log-uniform positive, 1: log-uniform negative (by magnitude), 2: uniform (zero bucket) */
+  kind: 0 | 1 | 2;
+}
+
+/**
+ * Base-2 exponential histogram following the OpenTelemetry data model.
+ *
+ * - `record` maps a value to bucket `i` with `base^i < |v| <= base^(i+1)`,
+ *   `base = 2^(2^-scale)`; values with `|v| <= zeroThreshold` go to the zero
+ *   bucket. When a range would need more than `maxSize` buckets the whole
+ *   histogram is downscaled (pairs of buckets merged) just enough to fit.
+ * - NaN and ±Infinity are not recorded: they only increment `rejected`, so
+ *   they never reach `count`, `sum`, `min`, `max` or any bucket. A weight
+ *   `count` that is not a finite number > 0 is also rejected (0 is a no-op).
+ * - `min`/`max` are exact; they are NaN for an empty histogram.
+ */
+export class ExpHistogram {
+  readonly maxSize: number;
+  readonly maxScale: number;
+  private _zeroThreshold: number;
+  private _scale: number;
+  private _count = 0;
+  private _sum = 0;
+  private _min = Number.POSITIVE_INFINITY;
+  private _max = Number.NEGATIVE_INFINITY;
+  private _zeroCount = 0;
+  private _rejected = 0;
+  private pos = new Range();
+  private neg = new Range();
+
+  constructor(opts: ExpHistogramOptions = {}) {
+    this.maxSize = checkInt("maxSize", opts.maxSize ?? DEFAULT_MAX_SIZE, 2, 1 << 20);
+    this.maxScale = checkInt("maxScale", opts.maxScale ?? MAX_SCALE, MIN_SCALE, MAX_SCALE);
+    const zt = opts.zeroThreshold ?? 0;
+    if (!(zt >= 0 && Number.isFinite(zt))) {
+      throw new Error(`ExpHistogram: zeroThreshold must be a finite number >= 0, got ${String(zt)}`);
+    }
+    this._zeroThreshold = zt;
+    this._scale = this.maxScale;
+  }
+
+  get count(): number {
+    return this._count;
+  }
+  get sum(): number {
+    return this._sum;
+  }
+  get min(): number {
+    return this._count > 0 ? this._min : Number.NaN;
+  }
+  get max(): number {
+    return this._count > 0 ? this._max : Number.NaN;
+  }
+  get scale(): number {
+    return this._scale;
+  }
+  get zeroCount(): number {
+    return this._zeroCount;
+  }
+  get zeroThreshold(): number {
+    return this._zeroThreshold;
+  }
+  /** Number of record() calls ignored because the value (or weight) was NaN or infinite. */
+  get rejected(): number {
+    return this._rejected;
+  }
+  /** Number of populated buckets span (hi - lo + 1) of the positive / negative range. */
+  get positiveSpan(): number {
+    return this.pos.hi - this.pos.lo + 1;
+  }
+  get negativeSpan(): number {
+    return this.neg.hi - this.neg.lo + 1;
+  }
+
+  record(value: number, count = 1): void {
+    // `x - x === 0` is false exactly for NaN and ±Infinity.
+    if (value - value !== 0 || !(count > 0) || count - count !== 0) {
+      if (count !== 0) this._rejected++;
+      return;
+    }
+    this._count += count;
+    this._sum += value * count;
+    if (value < this._min) this._min = value;
+    if (value > this._max) this._max = value;
+    const abs = value < 0 ? -value : value;
+    if (abs <= this._zeroThreshold) {
+      this._zeroCount += count;
+      return;
+    }
+    let idx = mapToIndex(abs, this._scale);
+    const r = value > 0 ? this.pos : this.neg;
+    if (idx < r.lo || idx > r.hi) {
+      if (idx < r.base || idx >= r.base + r.counts.length) {
+        idx = this.grow(r, idx);
+      } else if (r.isEmpty) {
+        r.lo = r.hi = idx;
+      } else if (idx < r.lo) {
+        r.lo = idx;
+      } else {
+        r.hi = idx;
+      }
+      if (r.hi - r.lo + 1 > this.maxSize) idx = this.grow(r, idx);
+    }
+    r.counts[idx - r.base] += count;
+    r.total += count;
+  }
+
+  /** Slow path of record(): make room for `idx` in range `r`, downscaling if needed; returns the (possibly remapped) index. */
+  private grow(r: Range, idx: number): number {
+    const lo = r.isEmpty ? idx : Math.min(r.lo, idx);
+    const hi = r.isEmpty ? idx : Math.max(r.hi, idx);
+    // (r.lo/r.hi may already include idx when called after a provisional extension)
+    const k = shiftToFit(lo, hi, this.maxSize);
+    if (k > 0) {
+      this.downscale(k);
+      idx >>= k;
+    }
+    r.reserve(idx, idx, this.maxSize);
+    return idx;
+  }
+
+  /** Reduce the scale by `by` (>= 0), merging buckets; counts are preserved exactly. */
+  downscale(by: number): void {
+    if (by <= 0) return;
+    if (this._scale - by < MIN_SCALE)
+      throw new Error(`ExpHistogram: cannot downscale below scale ${MIN_SCALE}`);
+    this.pos.downscale(by);
+    this.neg.downscale(by);
+    this._scale -= by;
+  }
+
+  /** Raise the zero threshold to at least `t`, moving every bucket that reaches below it into the zero bucket. */
+  widenZeroThreshold(t: number): void {
+    if (!(t > this._zeroThreshold)) return;
+    // A bucket straddling the threshold is absorbed whole and the threshold
+    // moves up to its upper boundary, so the zero bucket stays an interval.
+    for (;;) {
+      let moved = false;
+      for (const r of [this.pos, this.neg]) {
+        while (!r.isEmpty && lowerBoundary(r.lo, this._scale) < t) {
+          const c = r.counts[r.lo - r.base];
+          if (c !== 0) {
+            this._zeroCount += c;
+            r.total -= c;
+            r.counts[r.lo - r.base] = 0;
+            const ub = lowerBoundary(r.lo + 1, this._scale);
+            if (ub > t) {
+              t = ub;
+              moved = true;
+            }
+          }
+          r.lo++;
+          if (r.lo > r.hi) r.clear();
+        }
+      }
+      if (!moved) break;
+    }
+    this._zeroThreshold = t;
+  }
+
+  private hasBuckets(): boolean {
+    return !this.pos.isEmpty || !this.neg.isEmpty;
+  }
+
+  /** Add every observation of `other` into this histogram (exact: counts are summed at the common scale). */
+  merge(other: ExpHistogram): void {
+    if (other._count === 0 && other._rejected === 0) return;
+    let o = other;
+    while (o._zeroThreshold !== this._zeroThreshold) {
+      // widening moves a threshold up to a bucket boundary, so alternate until both agree
+      if (o._zeroThreshold < this._zeroThreshold) {
+        if (o === other) o = other.clone();
+        o.widenZeroThreshold(this._zeroThreshold);
+      } else {
+        this.widenZeroThreshold(o._zeroThreshold);
+      }
+    }
+    if (!this.hasBuckets()) this._scale = Math.min(this.maxScale, Math.max(this._scale, o._scale));
+    let scale = o.hasBuckets() ? Math.min(this._scale, o._scale) : this._scale;
+    // widen further if the union of the ranges does not fit
+    for (const [mine, theirs] of [
+      [this.pos, o.pos],
+      [this.neg, o.neg],
+    ] as const) {
+      if (theirs.isEmpty) continue;
+      const ds = this._scale - scale;
+      const os = o._scale - scale;
+      let lo = theirs.lo >> os;
+      let hi = theirs.hi >> os;
+      if (!mine.isEmpty) {
+        lo = Math.min(lo, mine.lo >> ds);
+        hi = Math.max(hi, mine.hi >> ds);
+      }
+      scale -= shiftToFit(lo, hi, this.maxSize);
+    }
+    this.downscale(this._scale - scale);
+    const os = o._scale - scale;
+    for (const [mine, theirs] of [
+      [this.pos, o.pos],
+      [this.neg, o.neg],
+    ] as const) {
+      if (theirs.isEmpty) continue;
+      mine.reserve(theirs.lo >> os, theirs.hi >> os, this.maxSize);
+      const tc = theirs.counts;
+      for (let i = theirs.lo; i <= theirs.hi; i++) {
+        const v = tc[i - theirs.base];
+        if (v !== 0) mine.counts[(i >> os) - mine.base] += v;
+      }
+      mine.total += theirs.total;
+    }
+    this._count += o._count;
+    this._sum += o._sum;
+    this._zeroCount += o._zeroCount;
+    this._rejected += o._rejected;
+    if (o._min < this._min) this._min = o._min;
+    if (o._max > this._max) this._max = o._max;
+  }
+
+  /**
+   * Remove the observations of `other`, which must be a sub-multiset of this
+   * histogram once both are at their common (coarser) scale and zero threshold.
+   * Throws, leaving this histogram unchanged, otherwise. `min`/`max` stay exact
+   * when the extreme values were not removed; otherwise they become the
+   * nearest bound of the remaining buckets (a conservative widening).
+   */
+  subtract(other: ExpHistogram): void {
+    const me = this.clone();
+    let o = other;
+    while (o._zeroThreshold !== me._zeroThreshold) {
+      if (o._zeroThreshold < me._zeroThreshold) {
+        if (o === other) o = other.clone();
+        o.widenZeroThreshold(me._zeroThreshold);
+      } else {
+        me.widenZeroThreshold(o._zeroThreshold);
+      }
+    }
+    if (o.hasBuckets() && o._scale < me._scale) me.downscale(me._scale - o._scale);
+    const os = o._scale - me._scale;
+    const tol = (x: number) => 1e-9 * Math.max(1, Math.abs(x));
+    const fail = (what: string) => {
+      throw new Error(
+        `ExpHistogram.subtract: the histogram to subtract is not contained in this one (${what})`,
+      );
+    };
+    if (o._count > me._count + tol(me._count)) fail(`count ${o._count} > ${me._count}`);
+    if (o._zeroCount > me._zeroCount + tol(me._zeroCount))
+      fail(`zero count ${o._zeroCount} > ${me._zeroCount}`);
+    for (const [name, mine, theirs] of [
+      ["positive", me.pos, o.pos],
+      ["negative", me.neg, o.neg],
+    ] as const) {
+      if (theirs.isEmpty) continue;
+      // aggregate other's buckets at my scale, then compare
+      const agg = new Map<number, number>();
+      for (let i = theirs.lo; i <= theirs.hi; i++) {
+        const v = theirs.counts[i - theirs.base];
+        if (v !== 0) agg.set(i >> os, (agg.get(i >> os) ?? 0) + v);
+      }
+      for (const [i, v] of agg) {
+        const have = mine.get(i);
+        if (v > have + tol(have)) fail(`${name} bucket ${i} at scale ${me._scale}: ${v} > ${have}`);
+      }
+      for (const [i, v] of agg) {
+        const slot = i - mine.base;
+        const left = mine.counts[slot] - v;
+        mine.counts[slot] = left > tol(v) ? left : 0;
+      }
+      mine.total = 0;
+      for (let i = mine.lo; i <= mine.hi; i++) mine.total += mine.counts[i - mine.base];
+      mine.trim();
+      if (mine.isEmpty) mine.clear();
+    }
+    const zc = me._zeroCount - o._zeroCount;
+    me._zeroCount = zc > tol(o._zeroCount) ? zc : 0;
+    const cnt = me._count - o._count;
+    me._count = cnt > tol(o._count) ? cnt : 0;
+    me._rejected = Math.max(0, me._rejected - o._rejected);
+    if (me._count === 0) {
+      me._sum = 0;
+      me._min = Number.POSITIVE_INFINITY;
+      me._max = Number.NEGATIVE_INFINITY;
+      me._zeroCount = 0;
+      me.pos.clear();
+      me.neg.clear();
+      me._scale = me.maxScale;
+    } else {
+      me._sum -= o._sum;
+      const [lo, hi] = me.occupiedExtent();
+      if (o._min <= me._min || lo > me._min) me._min = Math.max(me._min, lo);
+      if (o._max >= me._max || hi < me._max) me._max = Math.min(me._max, hi);
+      if (!me.hasBuckets()) me._scale = me.maxScale;
+    }
+    this.assign(me);
+  }
+
+  /** [smallest, largest] value that the occupied buckets (and zero bucket) can hold. */
+  private occupiedExtent(): [number, number] {
+    const s = this._scale;
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    const zt = this._zeroThreshold;
+    if (!this.neg.isEmpty) {
+      lo = -lowerBoundary(this.neg.hi + 1, s);
+      hi = -lowerBoundary(this.neg.lo, s);
+    }
+    if (this._zeroCount > 0) {
+      lo = Math.min(lo, -zt);
+      hi = Math.max(hi, zt);
+    }
+    if (!this.pos.isEmpty) {
+      lo = Math.min(lo, lowerBoundary(this.pos.lo, s));
+      hi = lowerBoundary(this.pos.hi + 1, s);
+    }
+    return [lo, hi];
+  }
+
+  private assign(h: ExpHistogram): void {
+    this._zeroThreshold = h._zeroThreshold;
+    this._scale = h._scale;
+    this._count = h._count;
+    this._sum = h._sum;
+    this._min = h._min;
+    this._max = h._max;
+    this._zeroCount = h._zeroCount;
+    this._rejected = h._rejected;
+    this.pos = h.pos;
+    this.neg = h.neg;
+  }
+
+  clone(): ExpHistogram {
+    const h = new ExpHistogram({
+      maxSize: this.maxSize,
+      maxScale: this.maxScale,
+      zeroThreshold: this._zeroThreshold,
+    });
+    h.assign(this);
+    h.pos = this.pos.copy();
+    h.neg = this.neg.copy();
+    return h;
+  }
+
+  /**
+   * The non-empty buckets of one range re-indexed at a scale <= this.scale
+   * (indices ascending; buckets that fall together are summed). Used by the
+   * two-sample measures to walk two histograms on a common grid.
+   */
+  bucketsAt(sign: 1 | -1, scale: number): { index: Int32Array; counts: Float64Array; length: number } {
+    const r = sign > 0 ? this.pos : this.neg;
+    const shift = this._scale - scale;
+    if (shift < 0)
+      throw new Error(`ExpHistogram.bucketsAt: scale ${scale} is finer than the histogram's ${this._scale}`);
+    if (r.isEmpty) return { index: new Int32Array(0), counts: new Float64Array(0), length: 0 };
+    const cap = (r.hi >> shift) - (r.lo >> shift) + 1;
+    const index = new Int32Array(cap);
+    const counts = new Float64Array(cap);
+    let n = -1;
+    const c = r.counts;
+    for (let i = r.lo; i <= r.hi; i++) {
+      const v = c[i - r.base];
+      if (v === 0) continue;
+      const j = i >> shift;
+      if (n >= 0 && index[n] === j) counts[n] += v;
+      else {
+        n++;
+        index[n] = j;
+        counts[n] = v;
+      }
+    }
+    return { index, counts, length: n + 1 };
+  }
+
+  /** Bucket count at `index` of the positive (sign > 0) or negative range at the current scale. */
+  bucketCount(sign: 1 | -1, index: number): number {
+    return (sign > 0 ? this.pos : this.neg).get(index);
+  }
+
+  /**
+   * The histogram as an ordered list of cells (most negative first): negative
+   * buckets, the zero bucket, positive buckets. Each bucket's value extent is
+   * clamped to the exact [min, max].
+   */
+  private cells(): Cell[] {
+    const out: Cell[] = [];
+    const s = this._scale;
+    const mn = this._min;
+    const mx = this._max;
+    const neg = this.neg;
+    for (let i = neg.hi; i >= neg.lo; i--) {
+      const c = neg.counts[i - neg.base];
+      if (c === 0) continue;
+      const [a, b] = clampExtent(-upperOf(i, s), -lowerOf(i, s), mn, mx);
+      out.push({ a, b, count: c, kind: 1 });
+    }
+    if (this._zeroCount > 0) {
+      const zt = this._zeroThreshold;
+      const [a, b] = clampExtent(-zt, zt, mn, mx);
+      out.push({ a, b, count: this._zeroCount, kind: 2 });
+    }
+    const pos = this.pos;
+    for (let i = pos.lo; i <= pos.hi; i++) {
+      const c = pos.counts[i - pos.base];
+      if (c === 0) continue;
+      const [a, b] = clampExtent(lowerOf(i, s), upperOf(i, s), mn, mx);
+      out.push({ a, b, count: c, kind: 0 });
+    }
+    return out;
+  }
+
+  /** Interpolated number of observations <= x (see cdf()). Allocation-free. */
+  rank(x: number): number {
+    if (Number.isNaN(x) || this._count === 0) return Number.NaN;
+    if (x < this._min) return 0;
+    if (x >= this._max) return this._count;
+    const s = this._scale;
+    const mn = this._min;
+    const mx = this._max;
+    let cum = 0;
+    const neg = this.neg;
+    if (x >= 0) {
+      cum += neg.total;
+    } else {
+      for (let i = neg.hi; i >= neg.lo; i--) {
+        const c = neg.counts[i - neg.base];
+        if (c === 0) continue;
+        clampTo(-upperOf(i, s), -lowerOf(i, s), mn, mx);
+        if (x >= EB) {
+          cum += c;
+          continue;
+        }
+        if (x >= EA) cum += c * (EA === EB ? 1 : Math.log(EA / x) / Math.log(EA / EB));
+        return cum;
+      }
+    }
+    if (this._zeroCount > 0) {
+      const zt = this._zeroThreshold;
+      clampTo(-zt, zt, mn, mx);
+      if (x >= EB) cum += this._zeroCount;
+      else {
+        if (x >= EA) cum += this._zeroCount * (EB > EA ? (x - EA) / (EB - EA) : 1);
+        return cum;
+      }
+    }
+    const pos = this.pos;
+    for (let i = pos.lo; i <= pos.hi; i++) {
+      const c = pos.counts[i - pos.base];
+      if (c === 0) continue;
+      clampTo(lowerOf(i, s), upperOf(i, s), mn, mx);
+      if (x >= EB) {
+        cum += c;
+        continue;
+      }
+      if (x >= EA) cum += c * (EA === EB ? 1 : Math.log(x / EA) / Math.log(EB / EA));
+      break;
+    }
+    return Math.min(cum, this._count);
+  }
+
+  /**
+   * P(X <= x). Exact at bucket boundaries and outside [min, max]. Within a
+   * bucket the mass is taken as spread uniformly in log(|v|) between the
+   * bucket's boundaries (clamped to the exact min/max), the natural model for
+   * exponential buckets; the zero bucket is spread uniformly over
+   * [-zeroThreshold, zeroThreshold] (a point mass at 0 when the threshold is 0).
+   */
+  cdf(x: number): number {
+    if (this._count === 0) return Number.NaN;
+    return this.rank(x) / this._count;
+  }
+
+  /**
+   * Value below which a fraction q of the observations lie: the bucket holding
+   * the ceil(q*count)-th smallest observation is found exactly, and the value
+   * is interpolated within it with the same log-uniform model as cdf(), so the
+   * relative error is at most base - 1 = 2^(2^-scale) - 1. q=0 and q=1 return
+   * the exact min and max. NaN for an empty histogram or q outside [0, 1].
+   */
+  quantile(q: number): number {
+    if (this._count === 0 || !(q >= 0 && q <= 1)) return Number.NaN;
+    if (q === 0) return this._min;
+    if (q === 1) return this._max;
+    const r = q * this._count;
+    let cum = 0;
+    const cells = this.cells();
+    for (const cell of cells) {
+      if (cum + cell.count >= r) {
+        const v = valueAtFraction(cell, (r - cum) / cell.count);
+        return Math.min(this._max, Math.max(this._min, v));
+      }
+      cum += cell.count;
+    }
+    return this._max;
+  }
+
+  /**
+   * Counts per classic (Prometheus `le`) bucket: element j counts values in
+   * (bounds[j-1], bounds[j]], the last element values above the last bound.
+   * Exponential buckets that straddle a bound are split with the cdf()
+   * interpolation. When all counts are integers the cumulative counts are
+   * rounded to integers (so every element is an integer and they add up to
+   * `count` exactly).
+   */
+  toExplicitBuckets(bounds: readonly number[]): number[] {
+    for (let i = 0; i < bounds.length; i++) {
+      if (!Number.isFinite(bounds[i]) || (i > 0 && !(bounds[i] > bounds[i - 1]))) {
+        throw new Error("ExpHistogram.toExplicitBuckets: bounds must be finite and strictly increasing");
+      }
+    }
+    const out = new Array<number>(bounds.length + 1).fill(0);
+    if (this._count === 0) return out;
+    const integral = Number.isInteger(this._count);
+    let prev = 0;
+    for (let j = 0; j < bounds.length; j++) {
+      let c = this.rank(bounds[j]);
+      if (integral) c = Math.round(c);
+      if (c < prev) c = prev;
+      out[j] = c - prev;
+      prev = c;
+    }
+    out[bounds.length] = this._count - prev;
+    return out;
+  }
+
+  toJSON(): ExpHistogramJSON {
+    const range = (r: Range) => {
+      const t = r.copy();
+      t.trim();
+      if (t.isEmpty) return { offset: 0, counts: [] as number[] };
+      return { offset: t.lo, counts: Array.from(t.counts.subarray(t.lo - t.base, t.hi - t.base + 1)) };
+    };
+    const empty = this._count === 0;
+    return {
+      scale: this._scale,
+      zeroCount: this._zeroCount,
+      zeroThreshold: this._zeroThreshold,
+      count: this._count,
+      sum: this._sum,
+      min: empty ? 0 : this._min,
+      max: empty ? 0 : this._max,
+      positive: range(this.pos),
+      negative: range(this.neg),
+    };
+  }
+
+  /**
+   * Rebuild a histogram from toJSON() output. Validates the structure and
+   * throws an Error naming the problem when, e.g., the bucket counts and the
+   * zero count do not add up to `count`, a count is negative or not finite, or
+   * min > max. A range wider than `maxSize` buckets is downscaled to fit.
+   */
+  static fromJSON(j: ExpHistogramJSON, opts: ExpHistogramOptions = {}): ExpHistogram {
+    if (j === null || typeof j !== "object") throw new Error("ExpHistogram.fromJSON: expected an object");
+    return ExpHistogram.build(
+      "ExpHistogram.fromJSON",
+      {
+        scale: j.scale,
+        zeroCount: j.zeroCount,
+        zeroThreshold: j.zeroThreshold,
+        count: j.count,
+        sum: j.sum,
+        min: j.count === 0 ? undefined : j.min,
+        max: j.count === 0 ? undefined : j.max,
+        positive: rangeIn("ExpHistogram.fromJSON", "positive", j.positive, "counts"),
+        negative: rangeIn("ExpHistogram.fromJSON", "negative", j.negative, "counts"),
+      },
+      opts,
+      true,
+    );
+  }
+
+  /**
+   * Build from an OTLP exponential histogram data point. `sum`, `min` and
+   * `max` are optional in OTLP: a missing min/max is replaced by the nearest
+   * bound of the occupied buckets, a missing sum by the sum of bucket
+   * midpoints times counts (documented estimates). Leading/trailing empty
+   * buckets are dropped. Validation as in fromJSON().
+   */
+  static fromOtlp(p: OtlpExpHistogramPoint, opts: ExpHistogramOptions = {}): ExpHistogram {
+    if (p === null || typeof p !== "object") throw new Error("ExpHistogram.fromOtlp: expected an object");
+    return ExpHistogram.build(
+      "ExpHistogram.fromOtlp",
+      {
+        scale: p.scale,
+        zeroCount: p.zeroCount,
+        zeroThreshold: p.zeroThreshold ?? 0,
+        count: p.count,
+        sum: p.sum,
+        min: p.min,
+        max: p.max,
+        positive: rangeIn("ExpHistogram.fromOtlp", "positive", p.positive, "bucketCounts"),
+        negative: rangeIn("ExpHistogram.fromOtlp", "negative", p.negative, "bucketCounts"),
+      },
+      opts,
+      false,
+    );
+  }
+
+  private static build(
+    who: string,
+    p: {
+      scale: unknown;
+      zeroCount: unknown;
+      zeroThreshold: unknown;
+      count: unknown;
+      sum: unknown;
+      min: unknown;
+      max: unknown;
+      positive: { offset: number; counts: number[] };
+      negative: { offset: number; counts: number[] };
+    },
+    opts: ExpHistogramOptions,
+    requireSum: boolean,
+  ): ExpHistogram {
+    const bad = (msg: string): never => {
+      throw new Error(`${who}: ${msg}`);
+    };
+    const nonNeg = (name: string, v: unknown): number => {
+      const n = typeof v === "bigint" || typeof v === "string" ? Number(v) : v;
+      if (typeof n !== "number" || !Number.isFinite(n) || n < 0)
+        bad(`${name} must be a finite number >= 0, got ${String(v)}`);
+      return n as number;
+    };
+    if (
+      typeof p.scale !== "number" ||
+      !Number.isInteger(p.scale) ||
+      p.scale < MIN_SCALE ||
+      p.scale > MAX_SCALE
+    ) {
+      bad(`scale must be an integer in [${MIN_SCALE}, ${MAX_SCALE}], got ${String(p.scale)}`);
+    }
+    const scale = p.scale as number;
+    const count = nonNeg("count", p.count);
+    const zeroCount = nonNeg("zeroCount", p.zeroCount);
+    const zeroThreshold = nonNeg("zeroThreshold", p.zeroThreshold);
+    let total = zeroCount;
+    for (const r of [p.positive, p.negative]) for (const c of r.counts) total += c;
+    if (Math.abs(total - count) > 1e-9 * Math.max(1, count)) {
+      bad(
+        `bucket counts (${total - zeroCount}) plus zeroCount (${zeroCount}) = ${total} do not add up to count ${count}`,
+      );
+    }
+    const finiteOrUndef = (name: string, v: unknown): number | undefined => {
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== "number" || !Number.isFinite(v))
+        bad(`${name} must be a finite number, got ${String(v)}`);
+      return v as number;
+    };
+    let sum = finiteOrUndef("sum", p.sum);
+    if (sum === undefined && requireSum) bad("sum is missing");
+    let min = finiteOrUndef("min", p.min);
+    let max = finiteOrUndef("max", p.max);
+    if (min !== undefined && max !== undefined && count > 0 && min > max) bad(`min ${min} > max ${max}`);
+
+    const h = new ExpHistogram({ ...opts, zeroThreshold, maxScale: opts.maxScale ?? MAX_SCALE });
+    h._scale = scale;
+    let shift = 0;
+    for (const r of [p.positive, p.negative]) {
+      if (r.counts.length > 0)
+        shift = Math.max(shift, shiftToFit(r.offset, r.offset + r.counts.length - 1, h.maxSize));
+    }
+    if (scale - shift < MIN_SCALE) bad("bucket range too wide to represent");
+    h._scale = scale - shift;
+    for (const [r, mine] of [
+      [p.positive, h.pos],
+      [p.negative, h.neg],
+    ] as const) {
+      let first = 0;
+      let last = r.counts.length - 1;
+      while (first <= last && r.counts[first] === 0) first++;
+      while (last >= first && r.counts[last] === 0) last--;
+      if (first > last) continue;
+      mine.reserve((r.offset + first) >> shift, (r.offset + last) >> shift, h.maxSize);
+      for (let k = first; k <= last; k++) {
+        const c = r.counts[k];
+        if (c !== 0) mine.counts[((r.offset + k) >> shift) - mine.base] += c;
+        mine.total += c;
+      }
+    }
+    h._count = count;
+    h._zeroCount = zeroCount;
+    if (count > 0) {
+      const [lo, hi] = h.occupiedExtent();
+      if (min === undefined) min = lo;
+      if (max === undefined) max = hi;
+      if (min > max) bad(`min ${min} > max ${max}`);
+      h._min = min;
+      h._max = max;
+      if (sum === undefined) sum = h.estimateSum();
+    } else {
+      sum = 0;
+    }
+    h._sum = sum as number;
+    return h;
+  }
+
+  private estimateSum(): number {
+    let s = 0;
+    for (const cell of this.cells()) s += cell.count * valueAtFraction(cell, 0.5);
+    return s;
+  }
+}
+
+function rangeIn(
+  who: string,
+  name: string,
+  r: unknown,
+  key: "counts" | "bucketCounts",
+): { offset: number; counts: number[] } {
+  if (r === undefined || r === null) return { offset: 0, counts: [] };
+  if (typeof r !== "object") throw new Error(`${who}: ${name} must be an object`);
+  const o = r as Record<string, unknown>;
+  const offset = o.offset ?? 0;
+  if (typeof offset !== "number" || !Number.isInteger(offset) || Math.abs(offset) > 2 ** 31) {
+    throw new Error(`${who}: ${name}.offset must be an integer, got ${String(offset)}`);
+  }
+  const raw = o[key] ?? [];
+  if (!Array.isArray(raw)) throw new Error(`${who}: ${name}.${key} must be an array`);
+  const counts = raw.map((v, i) => {
+    const n = typeof v === "bigint" || typeof v === "string" ? Number(v) : v;
+    if (typeof n !== "number" || !Number.isFinite(n) || n < 0) {
+      throw new Error(`${who}: ${name}.${key}[${i}] must be a finite number >= 0, got ${String(v)}`);
+    }
+    return n;
+  });
+  return { offset, counts };
+}
+
+// Output registers of clampTo (avoids allocating a tuple on hot paths).
+let EA = 0;
+let EB = 0;
+/** Clamp a bucket's value extent [a, b] to the exact [mn, mx]; result in EA, EB. */
+function clampTo(a: number, b: number, mn: number, mx: number): void {
+  let lo = Math.max(a, mn);
+  let hi = Math.min(b, mx);
+  if (lo > hi) {
+    // only possible within an ulp of a bucket boundary (log-method mapping)
+    const v = mn > b ? lo : hi;
+    lo = v;
+    hi = v;
+  }
+  EA = lo;
+  EB = hi;
+}
+
+function clampExtent(a: number, b: number, mn: number, mx: number): [number, number] {
+  clampTo(a, b, mn, mx);
+  return [EA, EB];
+}
+
+/** Value below which a fraction f in [0, 1] of a cell's mass lies (inverse of fractionBelow). */
+function valueAtFraction(cell: Cell, f: number): number {
+  const { a, b } = cell;
+  if (a === b) return a;
+  if (cell.kind === 2) return a + f * (b - a);
+  // log-uniform in |v| (for a negative cell both a and b are negative, b / a in (0, 1])
+  return a * (b / a) ** f;
+}
+
+/** Bucket boundaries kept inside the positive normal float64 range, so logs stay finite. */
+function lowerOf(i: number, s: number): number {
+  return Math.max(lowerBoundary(i, s), Number.MIN_VALUE);
+}
+function upperOf(i: number, s: number): number {
+  return Math.min(lowerBoundary(i + 1, s), Number.MAX_VALUE);
+}

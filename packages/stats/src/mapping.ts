@@ -1,0 +1,62 @@
+/**
+ * Index mapping of the OpenTelemetry exponential histogram data model.
+ *
+ * At scale `s` the base is `2^(2^-s)` and bucket `i` covers the half-open
+ * interval `(base^i, base^(i+1)]` of absolute values. The mapping is exact at
+ * every power of two (read straight from the IEEE-754 exponent bits); between
+ * powers of two it uses `ceil(ln(v) * 2^s / ln 2) - 1` for positive scales
+ * (the "logarithm method" of the OTel specification, which may be off by one
+ * bucket only for values within a few ulps of a bucket boundary) and pure
+ * exponent arithmetic for scales <= 0, which is exact.
+ *
+ * Subnormal values are mapped to the bucket whose upper boundary is the
+ * smallest normal number, 2^-1022, as the specification recommends.
+ */
+
+export const MIN_SCALE = -10;
+export const MAX_SCALE = 20;
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+// Word order of a float64 viewed as two uint32s depends on the platform's endianness.
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const LO = 1 - HI;
+
+/** Bucket index of a positive, finite, non-zero absolute value at `scale`. */
+export function mapToIndex(v: number, scale: number): number {
+  f64[0] = v;
+  const hi = u32[HI];
+  const rawExp = (hi >>> 20) & 0x7ff;
+  if (rawExp === 0) {
+    // subnormal: the bucket whose upper bound is 2^-1022
+    return scale > 0 ? (-1022 << scale) - 1 : -1023 >> -scale;
+  }
+  const exp = rawExp - 1023;
+  const exactPow2 = (hi & 0xfffff) === 0 && u32[LO] === 0;
+  if (scale <= 0) return (exactPow2 ? exp - 1 : exp) >> -scale;
+  if (exactPow2) return (exp << scale) - 1;
+  return Math.ceil(Math.log(v) * SCALE_FACTOR[scale]) - 1;
+}
+
+const SCALE_FACTOR: number[] = [];
+for (let s = 0; s <= MAX_SCALE; s++) SCALE_FACTOR[s] = Math.LOG2E * 2 ** s;
+
+/**
+ * Lower boundary `base^index` of bucket `index` at `scale` (absolute value).
+ * Exact at powers of two; otherwise correct to about one ulp. Can return 0 or
+ * Infinity at the very ends of the float64 range.
+ */
+export function lowerBoundary(index: number, scale: number): number {
+  if (scale <= 0) return 2 ** (index * 2 ** -scale);
+  const e = index >> scale;
+  const frac = index - e * 2 ** scale; // 0 <= frac < 2^scale
+  if (frac === 0) return 2 ** e;
+  const m = 2 ** (frac / 2 ** scale); // in [1, 2)
+  // Split the power of two so that neither factor under/overflows prematurely.
+  return e > 1000 ? m * 2 ** (e - 2) * 4 : e < -1000 ? m * 2 ** (e + 2) * 0.25 : m * 2 ** e;
+}
+
+/** Position of `v` within [base^index, base^(index+1)] in log space, in [0, 1] for values in the bucket. */
+export function logPosition(v: number, index: number, scale: number): number {
+  return Math.log2(v) * 2 ** scale - index;
+}
