@@ -153,7 +153,7 @@ export const Derived = {
     labels: ["model_name", "feature_name"],
   },
   requestDurationQuantile: {
-    prom: "ml_request_duration_seconds_quantile",
+    prom: "ml_request_duration_window_seconds",
     help: "Request latency quantile over the current window, from the exponential histogram",
     labels: ["model_name", "model_version", "endpoint", "quantile"],
   },

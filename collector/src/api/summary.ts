@@ -1,0 +1,105 @@
+// Per-model health summary over the current window: the "is it healthy in
+// five seconds" view behind the status page, the JSON API and the demo.
+
+import { Instruments, type Severity } from "@mlwatch/semconv";
+import { ExpHistogram } from "@mlwatch/stats";
+import type { AnalysisSnapshot } from "../analysis/snapshot.js";
+import type { ModelStore } from "../store/model-store.js";
+
+export interface ModelSummary {
+  model: string;
+  versions: string[];
+  windowSeconds: number;
+  /** Requests since the collector started. */
+  requestsTotal: number;
+  errorsTotal: number;
+  /** Requests and errors within the window. */
+  requests: number;
+  errors: number;
+  errorRate: number | null;
+  requestsPerSecond: number;
+  errorsByType: Record<string, number>;
+  latencySeconds: { p50: number; p95: number; p99: number } | null;
+  inProgress: number;
+  predictionsByClass: Record<string, number>;
+  drift: Array<{ feature: string; samples: number; d: number | null; pValue: number | null; severity: Severity | null }>;
+  worstDrift: Severity;
+  accuracy: Array<{ segment: string; accuracy: number | null; total: number }>;
+}
+
+const ORDER: Severity[] = ["none", "info", "warning", "critical"];
+
+export function summarize(
+  store: ModelStore,
+  snapshot: AnalysisSnapshot,
+  model: string,
+  nowMs: number,
+  windowSeconds: number,
+): ModelSummary {
+  const I = Instruments;
+  const versions = new Set<string>();
+  let requestsTotal = 0;
+  let requests = 0;
+  let errorsTotal = 0;
+  let errors = 0;
+  const errorsByType: Record<string, number> = {};
+  for (const s of store.series(I.requests.name)) {
+    if (s.kind !== "counter" || s.labels.model_name !== model) continue;
+    versions.add(s.labels.model_version);
+    requestsTotal += s.total;
+    requests += s.window.merged(nowMs);
+  }
+  for (const s of store.series(I.errors.name)) {
+    if (s.kind !== "counter" || s.labels.model_name !== model) continue;
+    errorsTotal += s.total;
+    const n = s.window.merged(nowMs);
+    errors += n;
+    if (n > 0) errorsByType[s.labels.error_type] = (errorsByType[s.labels.error_type] ?? 0) + n;
+  }
+  const latency = new ExpHistogram();
+  for (const s of store.series(I.duration.name)) {
+    if (s.kind === "histogram" && s.labels.model_name === model) latency.merge(s.window.merged(nowMs));
+  }
+  let inProgress = 0;
+  for (const s of store.series(I.inProgress.name)) {
+    if (s.kind === "level" && s.labels.model_name === model) for (const v of s.streams.values()) inProgress += v.value;
+  }
+  const predictionsByClass: Record<string, number> = {};
+  for (const s of store.series(I.predictions.name)) {
+    if (s.kind !== "counter" || s.labels.model_name !== model) continue;
+    const n = s.window.merged(nowMs);
+    predictionsByClass[s.labels.predicted_class] = (predictionsByClass[s.labels.predicted_class] ?? 0) + n;
+  }
+  const drift = snapshot.drift
+    .filter((r) => r.model === model)
+    .map((r) => ({
+      feature: r.feature,
+      samples: r.samples,
+      d: r.score?.d ?? null,
+      pValue: r.score?.pValue ?? null,
+      severity: r.score?.severity ?? null,
+    }));
+  let worstDrift: Severity = "none";
+  for (const r of drift) if (r.severity && ORDER.indexOf(r.severity) > ORDER.indexOf(worstDrift)) worstDrift = r.severity;
+  return {
+    model,
+    versions: [...versions].sort(),
+    windowSeconds,
+    requestsTotal,
+    errorsTotal,
+    requests,
+    errors,
+    errorRate: requests > 0 ? errors / requests : null,
+    requestsPerSecond: requests / windowSeconds,
+    errorsByType,
+    latencySeconds:
+      latency.count > 0 ? { p50: latency.quantile(0.5), p95: latency.quantile(0.95), p99: latency.quantile(0.99) } : null,
+    inProgress,
+    predictionsByClass,
+    drift,
+    worstDrift,
+    accuracy: snapshot.accuracy
+      .filter((r) => r.model === model)
+      .map((r) => ({ segment: r.segment, accuracy: r.accuracy ?? null, total: r.total })),
+  };
+}

@@ -1,0 +1,232 @@
+// Turns OTLP points into delta observations. Cumulative streams (the OTel
+// default) are differenced per stream identity — resource, scope, metric and
+// point attributes — with resets detected; delta streams pass through. A
+// duplicate or out-of-order point is dropped so nothing counts twice.
+
+import { ExpHistogram } from "@mlwatch/stats";
+import {
+  type Attributes,
+  type ExpHistogramPoint,
+  type MetricsRequest,
+  type NumberPoint,
+  Temporality,
+} from "../otlp/types.js";
+
+export type Observation =
+  /** An increase of a monotonic counter. */
+  | { kind: "increment"; metric: string; attributes: Attributes; delta: number }
+  /** The current level of one stream of an up-down counter or gauge. */
+  | { kind: "level"; metric: string; attributes: Attributes; stream: string; value: number }
+  /** New values of an exponential histogram. */
+  | { kind: "histogram"; metric: string; attributes: Attributes; delta: ExpHistogram };
+
+export interface Rejection {
+  reason: string;
+  message: string;
+}
+
+export interface NormalizeResult {
+  observations: Observation[];
+  rejected: Rejection[];
+  /** Points that were valid but carried no new data (first cumulative point of an old stream, duplicates). */
+  skipped: number;
+}
+
+interface StreamState {
+  start: bigint;
+  time: bigint;
+  last: number | ExpHistogram;
+  seenMs: number;
+}
+
+/** Stable key for an attribute map: sorted entries, so key order does not matter. */
+export function attributesKey(attrs: Attributes): string {
+  const keys = Object.keys(attrs).sort();
+  let s = "";
+  for (const k of keys) s += `${k}\u0001${String(attrs[k])}\u0002`;
+  return s;
+}
+
+export class Normalizer {
+  private readonly streams = new Map<string, StreamState>();
+
+  /**
+   * @param startedAtNs collector start time; a cumulative stream that began
+   * before it is used as a reference only, so a collector restart does not
+   * count a replica's whole history again.
+   */
+  constructor(private readonly startedAtNs: bigint) {}
+
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  normalize(req: MetricsRequest, nowMs: number): NormalizeResult {
+    const out: NormalizeResult = { observations: [], rejected: [], skipped: 0 };
+    for (const rm of req.resourceMetrics) {
+      const resourceKey = attributesKey(rm.resource);
+      for (const sm of rm.scopeMetrics) {
+        const scopeKey = `${resourceKey}\u0003${sm.scope.name}\u0003`;
+        for (const m of sm.metrics) {
+          const metricKey = `${scopeKey}${m.name}\u0003`;
+          if (m.kind === "sum") {
+            for (const p of m.points) {
+              this.sumPoint(out, m.name, metricKey, p, m.temporality, m.monotonic, nowMs);
+            }
+          } else if (m.kind === "gauge") {
+            for (const p of m.points) {
+              if (!Number.isFinite(p.value)) {
+                out.rejected.push({ reason: "non_finite", message: `${m.name}: gauge value ${p.value}` });
+                continue;
+              }
+              const stream = metricKey + attributesKey(p.attributes);
+              out.observations.push({ kind: "level", metric: m.name, attributes: p.attributes, stream, value: p.value });
+            }
+          } else if (m.kind === "exponential_histogram") {
+            for (const p of m.points) this.expHistogramPoint(out, m.name, metricKey, p, m.temporality, nowMs);
+          } else {
+            // Explicit-bucket histograms cannot feed KS or quantiles with a known error; not used yet.
+            out.skipped += m.points.length;
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Forgets streams not seen since before cutoffMs. */
+  evictStale(cutoffMs: number): number {
+    let n = 0;
+    for (const [k, s] of this.streams) {
+      if (s.seenMs < cutoffMs) {
+        this.streams.delete(k);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private sumPoint(
+    out: NormalizeResult,
+    name: string,
+    metricKey: string,
+    p: NumberPoint,
+    temporality: Temporality,
+    monotonic: boolean,
+    nowMs: number,
+  ): void {
+    if (!Number.isFinite(p.value)) {
+      out.rejected.push({ reason: "non_finite", message: `${name}: value ${p.value}` });
+      return;
+    }
+    const stream = metricKey + attributesKey(p.attributes);
+    if (!monotonic) {
+      // Up-down counters: a cumulative point is the stream's level; deltas add to the last level.
+      let value = p.value;
+      if (temporality === Temporality.Delta) {
+        const prev = this.streams.get(stream);
+        value = (typeof prev?.last === "number" ? prev.last : 0) + p.value;
+        this.streams.set(stream, { start: p.startTimeUnixNano, time: p.timeUnixNano, last: value, seenMs: nowMs });
+      }
+      out.observations.push({ kind: "level", metric: name, attributes: p.attributes, stream, value });
+      return;
+    }
+    if (p.value < 0) {
+      out.rejected.push({ reason: "negative_count", message: `${name}: monotonic sum is negative (${p.value})` });
+      return;
+    }
+    if (temporality === Temporality.Delta) {
+      if (!this.freshDelta(stream, p, nowMs)) {
+        out.skipped++;
+        return;
+      }
+      if (p.value > 0) out.observations.push({ kind: "increment", metric: name, attributes: p.attributes, delta: p.value });
+      return;
+    }
+    const prev = this.streams.get(stream);
+    const state: StreamState = { start: p.startTimeUnixNano, time: p.timeUnixNano, last: p.value, seenMs: nowMs };
+    let delta: number;
+    if (!prev || prev.start !== p.startTimeUnixNano) {
+      if (prev && p.startTimeUnixNano < prev.start) {
+        out.skipped++; // a late point from before the stream's last reset
+        return;
+      }
+      delta = prev || p.startTimeUnixNano >= this.startedAtNs ? p.value : 0;
+    } else if (p.timeUnixNano <= prev.time) {
+      out.skipped++;
+      return;
+    } else if (p.value < (prev.last as number)) {
+      delta = p.value; // count dropped without a new start time: a reset
+    } else {
+      delta = p.value - (prev.last as number);
+    }
+    this.streams.set(stream, state);
+    if (delta > 0) out.observations.push({ kind: "increment", metric: name, attributes: p.attributes, delta });
+    else if (delta === 0 && !prev) out.skipped++;
+  }
+
+  private expHistogramPoint(
+    out: NormalizeResult,
+    name: string,
+    metricKey: string,
+    p: ExpHistogramPoint,
+    temporality: Temporality,
+    nowMs: number,
+  ): void {
+    let h: ExpHistogram;
+    try {
+      h = ExpHistogram.fromOtlp(p);
+    } catch (e) {
+      out.rejected.push({ reason: "invalid_histogram", message: `${name}: ${(e as Error).message}` });
+      return;
+    }
+    const stream = metricKey + attributesKey(p.attributes);
+    if (temporality === Temporality.Delta) {
+      if (!this.freshDelta(stream, p, nowMs)) {
+        out.skipped++;
+        return;
+      }
+      if (h.count > 0) out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta: h });
+      return;
+    }
+    const prev = this.streams.get(stream);
+    const state: StreamState = { start: p.startTimeUnixNano, time: p.timeUnixNano, last: h, seenMs: nowMs };
+    let delta: ExpHistogram | undefined;
+    if (!prev || prev.start !== p.startTimeUnixNano) {
+      if (prev && p.startTimeUnixNano < prev.start) {
+        out.skipped++;
+        return;
+      }
+      delta = prev || p.startTimeUnixNano >= this.startedAtNs ? h : undefined;
+    } else if (p.timeUnixNano <= prev.time) {
+      out.skipped++;
+      return;
+    } else {
+      const last = prev.last as ExpHistogram;
+      if (h.count < last.count || h.scale > last.scale) {
+        delta = h; // count dropped or scale went up without a new start time: a reset
+      } else {
+        try {
+          delta = h.clone();
+          delta.subtract(last);
+        } catch {
+          delta = h; // buckets went down somewhere: treat as a reset rather than emit negative counts
+        }
+      }
+    }
+    this.streams.set(stream, state);
+    if (delta && delta.count > 0) {
+      out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta });
+    } else if (!delta) {
+      out.skipped++;
+    }
+  }
+
+  /** For delta streams: true unless the point repeats or precedes one already taken. */
+  private freshDelta(stream: string, p: { startTimeUnixNano: bigint; timeUnixNano: bigint }, nowMs: number): boolean {
+    const prev = this.streams.get(stream);
+    if (prev && p.timeUnixNano <= prev.time) return false;
+    this.streams.set(stream, { start: p.startTimeUnixNano, time: p.timeUnixNano, last: 0, seenMs: nowMs });
+    return true;
+  }
+}

@@ -1,0 +1,196 @@
+// Holds what the collector knows per series: running totals for Prometheus
+// counters, levels per replica stream for gauges, and sliding windows of
+// merged exponential histograms for drift, quantiles and accuracy. Replicas
+// of the same model land on the same series because series are keyed by the
+// instrument's own labels only, never by resource attributes.
+
+import { Attr, type InstrumentSpec, instrumentByName, PromLabel } from "@mlwatch/semconv";
+import { ExpHistogram } from "@mlwatch/stats";
+import type { Attributes } from "../otlp/types.js";
+import type { Observation } from "../pipeline/normalize.js";
+import { addClassicCounts } from "./classic-buckets.js";
+import { type Aggregate, SlidingWindow } from "./sliding-window.js";
+
+export type Labels = Record<string, string>;
+
+export interface CounterSeries {
+  kind: "counter";
+  labels: Labels;
+  /** Sum of all increments since the collector started. */
+  total: number;
+  window: SlidingWindow<number>;
+}
+
+export interface LevelSeries {
+  kind: "level";
+  labels: Labels;
+  /** Latest level reported by each replica stream, with when it was seen. */
+  streams: Map<string, { value: number; seenMs: number }>;
+}
+
+export interface HistogramSeries {
+  kind: "histogram";
+  labels: Labels;
+  /** Everything recorded since the collector started. */
+  total: ExpHistogram;
+  /** Classic bucket counts since the collector started, when the instrument has classic bounds. */
+  classic?: { bounds: readonly number[]; counts: number[] };
+  window: SlidingWindow<ExpHistogram>;
+}
+
+export type Series = CounterSeries | LevelSeries | HistogramSeries;
+
+export interface WindowSpec {
+  slotMs: number;
+  slots: number;
+}
+
+const countAgg: Aggregate<number> = { empty: () => 0, add: (a, b) => a + b, clone: (a) => a };
+const histAgg: Aggregate<ExpHistogram> = {
+  empty: () => new ExpHistogram(),
+  add: (a, b) => {
+    a.merge(b);
+    return a;
+  },
+  clone: (a) => a.clone(),
+};
+
+/** Labels an instrument's series carries on /metrics; the feature sign is folded into the histogram instead. */
+function labelKeysOf(spec: InstrumentSpec): Array<[string, string]> {
+  return spec.attributes.filter((a) => a !== Attr.featureSign).map((a) => [a, PromLabel[a]]);
+}
+
+function labelsKey(labels: Labels): string {
+  let s = "";
+  for (const k in labels) s += `${labels[k]}\u0001`;
+  return s;
+}
+
+/** A histogram of magnitudes of negative values, turned back into the negative range. */
+function negated(h: ExpHistogram): ExpHistogram {
+  const j = h.toJSON();
+  return ExpHistogram.fromJSON({
+    ...j,
+    sum: -j.sum,
+    min: j.count > 0 ? -j.max : j.min,
+    max: j.count > 0 ? -j.min : j.max,
+    positive: j.negative,
+    negative: j.positive,
+  });
+}
+
+export class ModelStore {
+  /** instrument name → series key → series */
+  readonly families = new Map<string, Map<string, Series>>();
+  ignoredPoints = 0;
+
+  /**
+   * @param classicBounds instruments re-exported as classic Prometheus
+   * histograms, with their bucket bounds; counts are accumulated per delta so
+   * they only ever grow, as Prometheus requires.
+   */
+  constructor(
+    private readonly window: WindowSpec,
+    private readonly classicBounds: ReadonlyMap<string, readonly number[]> = new Map(),
+  ) {}
+
+  ingest(obs: Observation, nowMs: number): void {
+    const spec = instrumentByName.get(obs.metric);
+    if (!spec) {
+      this.ignoredPoints++;
+      return;
+    }
+    const labels = this.labelsFor(spec, obs.attributes);
+    let family = this.families.get(spec.name);
+    if (!family) {
+      family = new Map();
+      this.families.set(spec.name, family);
+    }
+    const key = labelsKey(labels);
+    let series = family.get(key);
+    switch (obs.kind) {
+      case "increment": {
+        if (!series) {
+          series = { kind: "counter", labels, total: 0, window: new SlidingWindow(countAgg, this.window.slotMs, this.window.slots) };
+          family.set(key, series);
+        }
+        if (series.kind !== "counter") return this.mismatch();
+        series.total += obs.delta;
+        series.window.add(nowMs, obs.delta);
+        return;
+      }
+      case "level": {
+        if (!series) {
+          series = { kind: "level", labels, streams: new Map() };
+          family.set(key, series);
+        }
+        if (series.kind !== "level") return this.mismatch();
+        series.streams.set(obs.stream, { value: obs.value, seenMs: nowMs });
+        return;
+      }
+      case "histogram": {
+        if (!series) {
+          series = {
+            kind: "histogram",
+            labels,
+            total: new ExpHistogram(),
+            window: new SlidingWindow(histAgg, this.window.slotMs, this.window.slots),
+          };
+          const bounds = this.classicBounds.get(spec.name);
+          if (bounds) series.classic = { bounds, counts: new Array(bounds.length + 1).fill(0) };
+          family.set(key, series);
+        }
+        if (series.kind !== "histogram") return this.mismatch();
+        const delta = obs.attributes[Attr.featureSign] === "negative" ? negated(obs.delta) : obs.delta;
+        series.total.merge(delta);
+        if (series.classic) addClassicCounts(delta, series.classic.bounds, series.classic.counts);
+        series.window.add(nowMs, delta);
+        return;
+      }
+    }
+  }
+
+  /** All series of one instrument. */
+  series(instrumentName: string): Iterable<Series> {
+    return this.families.get(instrumentName)?.values() ?? [];
+  }
+
+  /** Model names seen on any series. */
+  models(): string[] {
+    const names = new Set<string>();
+    for (const family of this.families.values()) {
+      for (const s of family.values()) if (s.labels.model_name) names.add(s.labels.model_name);
+    }
+    return [...names].sort();
+  }
+
+  /** Drops replica streams of level series not seen since cutoffMs. */
+  evictStale(cutoffMs: number): void {
+    for (const family of this.families.values()) {
+      for (const s of family.values()) {
+        if (s.kind !== "level") continue;
+        for (const [k, v] of s.streams) if (v.seenMs < cutoffMs) s.streams.delete(k);
+      }
+    }
+  }
+
+  get seriesCount(): number {
+    let n = 0;
+    for (const f of this.families.values()) n += f.size;
+    return n;
+  }
+
+  private labelsFor(spec: InstrumentSpec, attrs: Attributes): Labels {
+    const labels: Labels = {};
+    for (const [attr, label] of labelKeysOf(spec)) {
+      const v = attrs[attr];
+      labels[label] = v === undefined ? "" : String(v);
+    }
+    return labels;
+  }
+
+  private mismatch(): void {
+    // The same instrument name arrived as a different kind (another SDK, a bug): not mixed in.
+    this.ignoredPoints++;
+  }
+}
