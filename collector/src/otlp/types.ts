@@ -50,9 +50,24 @@ export interface ExpHistogramPoint {
 }
 
 export type Metric =
-  | { name: string; unit: string; description: string; kind: "sum"; temporality: Temporality; monotonic: boolean; points: NumberPoint[] }
+  | {
+      name: string;
+      unit: string;
+      description: string;
+      kind: "sum";
+      temporality: Temporality;
+      monotonic: boolean;
+      points: NumberPoint[];
+    }
   | { name: string; unit: string; description: string; kind: "gauge"; points: NumberPoint[] }
-  | { name: string; unit: string; description: string; kind: "histogram"; temporality: Temporality; points: HistogramPoint[] }
+  | {
+      name: string;
+      unit: string;
+      description: string;
+      kind: "histogram";
+      temporality: Temporality;
+      points: HistogramPoint[];
+    }
   | {
       name: string;
       unit: string;
@@ -81,7 +96,11 @@ export interface LogRecord {
   observedTimeUnixNano: bigint;
   severityNumber: number;
   severityText: string;
-  /** String body, or the JSON text of a structured body. */
+  /**
+   * The body: a scalar as is (bytes as hex); a kvlist as an Attributes map and an array as
+   * AttrValue[], with values nested deeper given as JSON text (an array with an empty
+   * element is given whole as JSON text); null when absent or empty.
+   */
   body: AttrValue | Attributes | AttrValue[] | null;
   attributes: Attributes;
   eventName: string;

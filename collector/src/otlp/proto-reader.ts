@@ -1,0 +1,728 @@
+// Wire-format reading for the OTLP decoders, on @bufbuild/protobuf's BinaryReader.
+//
+// The reader adds what the decoders need on top of BinaryReader: every read
+// is checked against the end of the enclosing message (not just the buffer),
+// 64-bit integers come back as plain numbers (rejected above 2^53 - 1) or,
+// for timestamps, as exact bigints, packed fields decode straight into number
+// arrays, and tags come back as one number so the per-field loop allocates
+// nothing. Errors are thrown as PathError (see errors.ts).
+//
+// Strings: invalid UTF-8 is not rejected; it is decoded with U+FFFD
+// replacement characters (WHATWG decoding). One bad byte in a label should not
+// cost a client its whole batch, and the result is always valid Unicode, safe
+// to use in Prometheus labels and JSON.
+
+import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { fail, rethrowAt } from "./errors.js";
+import type { Attributes, AttrValue, DecodeLimits } from "./types.js";
+import { doubleToJson, int64ToAttr, kvlistToJson, toHex } from "./values.js";
+
+export const VARINT = 0;
+export const I64 = 1;
+export const LEN = 2;
+export const SGROUP = 3;
+export const EGROUP = 4;
+export const I32 = 5;
+
+const WIRE_NAMES = ["VARINT", "I64", "LEN", "SGROUP", "EGROUP", "I32", "6", "7"];
+const TWO32 = 4294967296;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+function decodeUtf8(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}
+
+/** Throws the standard message for a known field that arrived with the wrong wire type. */
+export function wrongWire(field: number, got: number, expected: number, alt?: number): never {
+  const exp =
+    alt === undefined
+      ? `${expected} (${WIRE_NAMES[expected]})`
+      : `${expected} (${WIRE_NAMES[expected]}) or ${alt} (${WIRE_NAMES[alt]})`;
+  fail(`field ${field} has wire type ${got} (${WIRE_NAMES[got]}), expected ${exp}`);
+}
+
+function tooBig(what: string): never {
+  fail(`${what} exceeds 2^53-1 (Number.MAX_SAFE_INTEGER)`);
+}
+
+function truncated(): never {
+  fail("unexpected end of message: a field runs past the end of its enclosing message");
+}
+
+export class ProtoReader extends BinaryReader {
+  readonly u8: Uint8Array;
+  readonly dv: DataView;
+  readonly limits: DecodeLimits;
+
+  constructor(buf: Uint8Array, limits: DecodeLimits) {
+    super(buf, decodeUtf8);
+    this.u8 = buf;
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.limits = limits;
+  }
+
+  /** Reads a tag as `field * 8 + wireType`. One-byte tags (fields 1-15) take the fast path. */
+  readTag(end: number): number {
+    const b = this.u8[this.pos]!;
+    if (b >= 8 && b < 0x80 && (b & 7) < 6) {
+      this.pos++;
+      return b;
+    }
+    if (b === 0) fail("invalid tag 0 (field number 0)");
+    const [field, wt] = this.tag();
+    if (this.pos > end) truncated();
+    if (wt === EGROUP) fail(`unexpected end-group tag for field ${field}`);
+    return field * 8 + wt;
+  }
+
+  /** Reads a length prefix and returns the end offset of the value it announces. */
+  readLen(end: number): number {
+    const buf = this.u8;
+    let p = this.pos;
+    let b = buf[p++];
+    if (b === undefined) fail("unexpected end of input");
+    let n = b & 0x7f;
+    if (b >= 0x80) {
+      let mul = 128;
+      for (let i = 1; ; i++) {
+        if (i === 5) fail("length prefix is longer than 5 bytes");
+        b = buf[p++];
+        if (b === undefined) fail("unexpected end of input");
+        n += (b & 0x7f) * mul;
+        if (b < 0x80) break;
+        mul *= 128;
+      }
+    }
+    this.pos = p;
+    const left = end - p;
+    if (n > left) fail(`length ${n} exceeds the ${Math.max(left, 0)} bytes left in the enclosing message`);
+    return p + n;
+  }
+
+  /** fixed64 as an exact bigint (timestamps). */
+  readFixed64Big(end: number): bigint {
+    const p = this.pos;
+    if (p + 8 > end) truncated();
+    this.pos = p + 8;
+    return this.dv.getBigUint64(p, true);
+  }
+
+  /** fixed64 as a number; above 2^53-1 is an error. */
+  readFixed64Num(end: number, what: string): number {
+    const p = this.pos;
+    if (p + 8 > end) truncated();
+    this.pos = p + 8;
+    const hi = this.dv.getUint32(p + 4, true);
+    if (hi > 0x1fffff) tooBig(what);
+    return hi * TWO32 + this.dv.getUint32(p, true);
+  }
+
+  /** sfixed64 as a number; beyond ±(2^53-1) is an error. */
+  readSfixed64Num(end: number, what: string): number {
+    const p = this.pos;
+    if (p + 8 > end) truncated();
+    this.pos = p + 8;
+    const hi = this.dv.getInt32(p + 4, true);
+    if (hi > 0x1fffff || hi < -0x200000) tooBig(what);
+    const v = hi * TWO32 + this.dv.getUint32(p, true);
+    if (v < -MAX_SAFE) tooBig(what);
+    return v;
+  }
+
+  readDouble(end: number): number {
+    const p = this.pos;
+    if (p + 8 > end) truncated();
+    this.pos = p + 8;
+    return this.dv.getFloat64(p, true);
+  }
+
+  /** A uint64 varint as a number; above 2^53-1 is an error. */
+  readVarintNum(end: number, what: string): number {
+    const buf = this.u8;
+    let p = this.pos;
+    let b = buf[p++];
+    if (b === undefined) truncated();
+    let v = b & 0x7f;
+    if (b >= 0x80) {
+      let mul = 128;
+      for (let i = 1; ; i++) {
+        if (i === 10) fail(`${what}: varint is longer than 10 bytes`);
+        b = buf[p++];
+        if (b === undefined) truncated();
+        v += (b & 0x7f) * mul;
+        if (b < 0x80) break;
+        mul *= 128;
+      }
+    }
+    if (p > end) truncated();
+    this.pos = p;
+    if (v > MAX_SAFE) tooBig(what);
+    return v;
+  }
+
+  /** uint32 / int32 / enum varint (64-bit varints are truncated to their low 32 bits, as protobuf does). */
+  readVarint32(end: number): number {
+    const v = this.uint32();
+    if (this.pos > end) truncated();
+    return v;
+  }
+
+  readSint32Checked(end: number): number {
+    const v = this.sint32();
+    if (this.pos > end) truncated();
+    return v;
+  }
+
+  readBool(end: number): boolean {
+    const v = this.bool();
+    if (this.pos > end) truncated();
+    return v;
+  }
+
+  /** int64 varint as an attribute value: a number when exact, else its decimal string. */
+  readInt64Attr(end: number): AttrValue {
+    const v = this.int64();
+    if (this.pos > end) truncated();
+    return int64ToAttr(typeof v === "bigint" ? v : BigInt(v));
+  }
+
+  /** A string field, limited to maxStringBytes. */
+  readString(end: number): string {
+    const e = this.readLen(end);
+    const s = this.pos;
+    const n = e - s;
+    if (n > this.limits.maxStringBytes) {
+      fail(`string of ${n} bytes exceeds maxStringBytes (${this.limits.maxStringBytes})`);
+    }
+    this.pos = e;
+    if (n === 0) return "";
+    const buf = this.u8;
+    if (n <= 24) {
+      // Short ASCII strings (attribute keys and values, names) are the common case.
+      let str = "";
+      for (let i = s; i < e; i++) {
+        const c = buf[i]!;
+        if (c >= 0x80) return utf8.decode(buf.subarray(s, e));
+        str += String.fromCharCode(c);
+      }
+      return str;
+    }
+    return utf8.decode(buf.subarray(s, e));
+  }
+
+  /** A bytes field as lowercase hex, limited to maxStringBytes (of input). */
+  readBytesHex(end: number): string {
+    const e = this.readLen(end);
+    const s = this.pos;
+    if (e - s > this.limits.maxStringBytes) {
+      fail(`bytes value of ${e - s} bytes exceeds maxStringBytes (${this.limits.maxStringBytes})`);
+    }
+    this.pos = e;
+    return toHex(this.u8, s, e);
+  }
+
+  /** Skips a field's value without decoding it. */
+  skipField(wt: number, field: number, end: number): void {
+    switch (wt) {
+      case VARINT: {
+        const buf = this.u8;
+        let p = this.pos;
+        for (let i = 0; buf[p++]! >= 0x80; i++) {
+          if (i === 9) fail(`field ${field}: varint is longer than 10 bytes`);
+        }
+        this.pos = p;
+        break;
+      }
+      case I64:
+        this.pos += 8;
+        break;
+      case LEN:
+        this.pos = this.readLen(end);
+        break;
+      case I32:
+        this.pos += 4;
+        break;
+      case SGROUP:
+        // Proto2 groups never appear in OTLP but are legal unknown fields; BinaryReader
+        // skips them with a recursion limit.
+        this.skip(SGROUP, field);
+        break;
+      case EGROUP:
+        fail(`unexpected end-group tag for field ${field}`);
+        break;
+      default:
+        fail(`field ${field} has invalid wire type ${wt}`);
+    }
+    if (this.pos > end) truncated();
+  }
+
+  /** Packed (LEN) or single (VARINT) uint64 elements appended to `out`. */
+  readRepeatedVarintNums(wt: number, field: number, end: number, out: number[], what: string): void {
+    const max = this.limits.maxRepeated;
+    if (wt === VARINT) {
+      if (out.length >= max) tooMany(what, max);
+      out.push(this.readVarintNum(end, what));
+      return;
+    }
+    if (wt !== LEN) wrongWire(field, wt, LEN, VARINT);
+    const e = this.readLen(end);
+    const buf = this.u8;
+    let p = this.pos;
+    let count = out.length;
+    while (p < e) {
+      let b = buf[p++]!;
+      let v: number;
+      if (b < 0x80) {
+        v = b;
+      } else {
+        v = b & 0x7f;
+        let mul = 128;
+        for (let i = 1; ; i++) {
+          if (i === 10) fail(`${what}: varint is longer than 10 bytes`);
+          if (p >= e) fail(`${what}: packed varint runs past the end of the field`);
+          b = buf[p++]!;
+          v += (b & 0x7f) * mul;
+          if (b < 0x80) break;
+          mul *= 128;
+        }
+        if (v > MAX_SAFE) tooBig(what);
+      }
+      if (count >= max) tooMany(what, max);
+      out.push(v);
+      count++;
+    }
+    this.pos = p;
+  }
+
+  /** Packed (LEN) or single (I64) fixed64 elements appended to `out` as numbers. */
+  readRepeatedFixed64Nums(wt: number, field: number, end: number, out: number[], what: string): void {
+    const max = this.limits.maxRepeated;
+    if (wt === I64) {
+      if (out.length >= max) tooMany(what, max);
+      out.push(this.readFixed64Num(end, what));
+      return;
+    }
+    if (wt !== LEN) wrongWire(field, wt, LEN, I64);
+    const e = this.readLen(end);
+    const n = e - this.pos;
+    if (n % 8 !== 0) fail(`${what}: packed fixed64 field of ${n} bytes is not a multiple of 8`);
+    if (out.length + n / 8 > max) tooMany(what, max);
+    const dv = this.dv;
+    for (let p = this.pos; p < e; p += 8) {
+      const hi = dv.getUint32(p + 4, true);
+      if (hi > 0x1fffff) tooBig(what);
+      out.push(hi * TWO32 + dv.getUint32(p, true));
+    }
+    this.pos = e;
+  }
+
+  /** Packed (LEN) or single (I64) doubles appended to `out`. */
+  readRepeatedDoubles(wt: number, field: number, end: number, out: number[], what: string): void {
+    const max = this.limits.maxRepeated;
+    if (wt === I64) {
+      if (out.length >= max) tooMany(what, max);
+      out.push(this.readDouble(end));
+      return;
+    }
+    if (wt !== LEN) wrongWire(field, wt, LEN, I64);
+    const e = this.readLen(end);
+    const n = e - this.pos;
+    if (n % 8 !== 0) fail(`${what}: packed double field of ${n} bytes is not a multiple of 8`);
+    if (out.length + n / 8 > max) tooMany(what, max);
+    const dv = this.dv;
+    for (let p = this.pos; p < e; p += 8) out.push(dv.getFloat64(p, true));
+    this.pos = e;
+  }
+}
+
+export function tooMany(what: string, max: number): never {
+  fail(`${what} has more than maxRepeated (${max}) elements`);
+}
+
+// ---------------------------------------------------------------------------
+// common.proto / resource.proto
+
+/**
+ * Reads one KeyValue (the LEN value of a `repeated KeyValue` field) into `attrs`;
+ * `count` is how many entries the field had before this one. Returns the new count.
+ */
+export function readAttribute(
+  r: ProtoReader,
+  end: number,
+  attrs: Attributes,
+  count: number,
+  depth = 1,
+): number {
+  if (count >= r.limits.maxAttributes) fail(`more than maxAttributes (${r.limits.maxAttributes}) attributes`);
+  try {
+    readKeyValueInto(r, r.readLen(end), attrs, depth);
+  } catch (e) {
+    rethrowAt(e, "attributes", count);
+  }
+  return count + 1;
+}
+
+/** KeyValue { key = 1; value = 2 }. Last duplicate wins; an empty value removes the key. */
+function readKeyValueInto(r: ProtoReader, end: number, attrs: Attributes, depth: number): void {
+  let key = "";
+  let value: AttrValue | undefined;
+  while (r.pos < end) {
+    const tag = r.readTag(end);
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    if (f === 1) {
+      if (wt !== LEN) wrongWire(f, wt, LEN);
+      key = r.readString(end);
+    } else if (f === 2) {
+      if (wt !== LEN) wrongWire(f, wt, LEN);
+      try {
+        value = readAttrValue(r, r.readLen(end), depth);
+      } catch (e) {
+        rethrowAt(e, "value");
+      }
+    } else {
+      r.skipField(wt, f, end);
+    }
+  }
+  if (value === undefined) delete attrs[key];
+  else attrs[key] = value;
+}
+
+function checkDepth(r: ProtoReader, depth: number): void {
+  if (depth > r.limits.maxDepth) fail(`AnyValue nesting exceeds maxDepth (${r.limits.maxDepth})`);
+}
+
+/** AnyValue as an attribute value: scalar, hex for bytes, JSON text for array/kvlist, undefined when empty. */
+export function readAttrValue(r: ProtoReader, end: number, depth: number): AttrValue | undefined {
+  checkDepth(r, depth);
+  let v: AttrValue | undefined;
+  while (r.pos < end) {
+    const tag = r.readTag(end);
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    switch (f) {
+      case 1:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        v = r.readString(end);
+        break;
+      case 2:
+        if (wt !== VARINT) wrongWire(f, wt, VARINT);
+        v = r.readBool(end);
+        break;
+      case 3:
+        if (wt !== VARINT) wrongWire(f, wt, VARINT);
+        v = r.readInt64Attr(end);
+        break;
+      case 4:
+        if (wt !== I64) wrongWire(f, wt, I64);
+        v = r.readDouble(end);
+        break;
+      case 5:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        try {
+          v = readArrayJson(r, r.readLen(end), depth);
+        } catch (e) {
+          rethrowAt(e, "array_value");
+        }
+        break;
+      case 6:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        try {
+          v = readKvlistJson(r, r.readLen(end), depth);
+        } catch (e) {
+          rethrowAt(e, "kvlist_value");
+        }
+        break;
+      case 7:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        v = r.readBytesHex(end);
+        break;
+      default:
+        r.skipField(wt, f, end);
+    }
+  }
+  return v;
+}
+
+/** AnyValue as JSON text ("null" when empty). */
+function readAnyJson(r: ProtoReader, end: number, depth: number): string {
+  checkDepth(r, depth);
+  let v = "null";
+  while (r.pos < end) {
+    const tag = r.readTag(end);
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    switch (f) {
+      case 1:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        v = JSON.stringify(r.readString(end));
+        break;
+      case 2:
+        if (wt !== VARINT) wrongWire(f, wt, VARINT);
+        v = r.readBool(end) ? "true" : "false";
+        break;
+      case 3:
+        if (wt !== VARINT) wrongWire(f, wt, VARINT);
+        v = String(r.readInt64Attr(end)); // exact digits either way: a valid JSON number
+        break;
+      case 4:
+        if (wt !== I64) wrongWire(f, wt, I64);
+        v = doubleToJson(r.readDouble(end));
+        break;
+      case 5:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        try {
+          v = readArrayJson(r, r.readLen(end), depth);
+        } catch (e) {
+          rethrowAt(e, "array_value");
+        }
+        break;
+      case 6:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        try {
+          v = readKvlistJson(r, r.readLen(end), depth);
+        } catch (e) {
+          rethrowAt(e, "kvlist_value");
+        }
+        break;
+      case 7:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        v = `"${r.readBytesHex(end)}"`;
+        break;
+      default:
+        r.skipField(wt, f, end);
+    }
+  }
+  return v;
+}
+
+/** ArrayValue { repeated AnyValue values = 1 } as JSON text; its elements are at depth + 1. */
+function readArrayJson(r: ProtoReader, end: number, depth: number): string {
+  let s = "[";
+  let n = 0;
+  while (r.pos < end) {
+    const tag = r.readTag(end);
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    if (f === 1) {
+      if (wt !== LEN) wrongWire(f, wt, LEN);
+      if (n >= r.limits.maxRepeated) tooMany("values", r.limits.maxRepeated);
+      try {
+        const item = readAnyJson(r, r.readLen(end), depth + 1);
+        s += n === 0 ? item : "," + item;
+      } catch (e) {
+        rethrowAt(e, "values", n);
+      }
+      n++;
+    } else {
+      r.skipField(wt, f, end);
+    }
+  }
+  return s + "]";
+}
+
+/** KeyValueList { repeated KeyValue values = 1 } as JSON text; its values are at depth + 1. */
+function readKvlistJson(r: ProtoReader, end: number, depth: number): string {
+  const entries = new Map<string, string>();
+  let n = 0;
+  while (r.pos < end) {
+    const tag = r.readTag(end);
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    if (f === 1) {
+      if (wt !== LEN) wrongWire(f, wt, LEN);
+      if (n >= r.limits.maxAttributes)
+        fail(`kvlist has more than maxAttributes (${r.limits.maxAttributes}) entries`);
+      try {
+        readKeyValueJson(r, r.readLen(end), entries, depth + 1);
+      } catch (e) {
+        rethrowAt(e, "values", n);
+      }
+      n++;
+    } else {
+      r.skipField(wt, f, end);
+    }
+  }
+  return kvlistToJson(entries);
+}
+
+function readKeyValueJson(r: ProtoReader, end: number, entries: Map<string, string>, depth: number): void {
+  let key = "";
+  let value = "null";
+  while (r.pos < end) {
+    const tag = r.readTag(end);
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    if (f === 1) {
+      if (wt !== LEN) wrongWire(f, wt, LEN);
+      key = r.readString(end);
+    } else if (f === 2) {
+      if (wt !== LEN) wrongWire(f, wt, LEN);
+      try {
+        value = readAnyJson(r, r.readLen(end), depth);
+      } catch (e) {
+        rethrowAt(e, "value");
+      }
+    } else {
+      r.skipField(wt, f, end);
+    }
+  }
+  entries.set(key, value);
+}
+
+/**
+ * A log body (AnyValue): scalars as attribute values, a kvlist as an Attributes map
+ * (nested arrays/kvlists as JSON text), an array as AttrValue[] (nested likewise; if
+ * an element is empty the whole array is given as JSON text), empty as null.
+ */
+export function readBody(r: ProtoReader, end: number): AttrValue | Attributes | AttrValue[] | null {
+  checkDepth(r, 1);
+  let v: AttrValue | Attributes | AttrValue[] | null = null;
+  while (r.pos < end) {
+    const tag = r.readTag(end);
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    switch (f) {
+      case 1:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        v = r.readString(end);
+        break;
+      case 2:
+        if (wt !== VARINT) wrongWire(f, wt, VARINT);
+        v = r.readBool(end);
+        break;
+      case 3:
+        if (wt !== VARINT) wrongWire(f, wt, VARINT);
+        v = r.readInt64Attr(end);
+        break;
+      case 4:
+        if (wt !== I64) wrongWire(f, wt, I64);
+        v = r.readDouble(end);
+        break;
+      case 5:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        try {
+          v = readBodyArray(r, r.readLen(end));
+        } catch (e) {
+          rethrowAt(e, "array_value");
+        }
+        break;
+      case 6:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        try {
+          v = readBodyKvlist(r, r.readLen(end));
+        } catch (e) {
+          rethrowAt(e, "kvlist_value");
+        }
+        break;
+      case 7:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        v = r.readBytesHex(end);
+        break;
+      default:
+        r.skipField(wt, f, end);
+    }
+  }
+  return v;
+}
+
+function readBodyArray(r: ProtoReader, end: number): AttrValue[] | string {
+  const start = r.pos;
+  const out: AttrValue[] = [];
+  let hasEmpty = false;
+  while (r.pos < end) {
+    const tag = r.readTag(end);
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    if (f === 1) {
+      if (wt !== LEN) wrongWire(f, wt, LEN);
+      const n = out.length;
+      if (n >= r.limits.maxRepeated) tooMany("values", r.limits.maxRepeated);
+      try {
+        const item = readAttrValue(r, r.readLen(end), 2);
+        if (item === undefined) hasEmpty = true;
+        else out.push(item);
+      } catch (e) {
+        rethrowAt(e, "values", n);
+      }
+    } else {
+      r.skipField(wt, f, end);
+    }
+  }
+  if (!hasEmpty) return out;
+  r.pos = start;
+  return readArrayJson(r, end, 1);
+}
+
+function readBodyKvlist(r: ProtoReader, end: number): Attributes {
+  const attrs: Attributes = Object.create(null);
+  let n = 0;
+  while (r.pos < end) {
+    const tag = r.readTag(end);
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    if (f === 1) {
+      if (wt !== LEN) wrongWire(f, wt, LEN);
+      if (n >= r.limits.maxAttributes)
+        fail(`kvlist has more than maxAttributes (${r.limits.maxAttributes}) entries`);
+      try {
+        readKeyValueInto(r, r.readLen(end), attrs, 2);
+      } catch (e) {
+        rethrowAt(e, "values", n);
+      }
+      n++;
+    } else {
+      r.skipField(wt, f, end);
+    }
+  }
+  return attrs;
+}
+
+/** Resource { repeated KeyValue attributes = 1; dropped_attributes_count = 2; entity_refs = 3 }. */
+export function readResourceInto(r: ProtoReader, end: number, attrs: Attributes): void {
+  let n = 0;
+  while (r.pos < end) {
+    const tag = r.readTag(end);
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    if (f === 1) {
+      if (wt !== LEN) wrongWire(f, wt, LEN);
+      n = readAttribute(r, end, attrs, n);
+    } else if (f === 2) {
+      if (wt !== VARINT) wrongWire(f, wt, VARINT);
+      r.skipField(wt, f, end);
+    } else {
+      r.skipField(wt, f, end);
+    }
+  }
+}
+
+/** InstrumentationScope { name = 1; version = 2; attributes = 3; dropped_attributes_count = 4 } (attributes ignored). */
+export function readScopeInto(r: ProtoReader, end: number, scope: { name: string; version: string }): void {
+  while (r.pos < end) {
+    const tag = r.readTag(end);
+    const f = tag >>> 3;
+    const wt = tag & 7;
+    switch (f) {
+      case 1:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        scope.name = r.readString(end);
+        break;
+      case 2:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        scope.version = r.readString(end);
+        break;
+      case 3:
+        if (wt !== LEN) wrongWire(f, wt, LEN);
+        r.skipField(wt, f, end);
+        break;
+      case 4:
+        if (wt !== VARINT) wrongWire(f, wt, VARINT);
+        r.skipField(wt, f, end);
+        break;
+      default:
+        r.skipField(wt, f, end);
+    }
+  }
+}
