@@ -2,7 +2,7 @@
 // Prometheus exporter drops exponential histograms, and the collector's
 // families (re-exported RED, analysis results) are its own anyway.
 
-export type PromType = "counter" | "gauge" | "histogram" | "untyped";
+export type PromType = "counter" | "gauge" | "histogram" | "summary" | "untyped";
 export type Labels = Readonly<Record<string, string>>;
 
 function escapeLabelValue(v: string): string {

@@ -3,6 +3,7 @@
 // collector's own health.
 
 import { Derived, Instruments, type InstrumentSpec } from "@mlwatch/semconv";
+import type { ExpHistogram } from "@mlwatch/stats";
 import type { AnalysisSnapshot } from "../analysis/snapshot.js";
 import type { ModelStore } from "../store/model-store.js";
 import { Exposition } from "./exposition.js";
@@ -48,18 +49,22 @@ function classicHistogramFamily(x: Exposition, store: ModelStore, spec: Instrume
   }
 }
 
+/** Window quantiles as a Prometheus summary: precomputed from the merged exponential histograms. */
 function latencyQuantiles(x: Exposition, store: ModelStore, nowMs: number): void {
   const d = Derived.requestDurationQuantile;
-  const rows: Array<[Record<string, string>, number, number]> = [];
+  const windows: Array<[Record<string, string>, ExpHistogram]> = [];
   for (const s of store.series(Instruments.duration.name)) {
     if (s.kind !== "histogram") continue;
     const w = s.window.merged(nowMs);
-    if (w.count === 0) continue;
-    for (const q of QUANTILES) rows.push([s.labels, q, w.quantile(q)]);
+    if (w.count > 0) windows.push([s.labels, w]);
   }
-  if (rows.length === 0) return;
-  x.family(d.prom, "gauge", d.help);
-  for (const [labels, q, v] of rows) x.sample(d.prom, labels, v, ["quantile", String(q)]);
+  if (windows.length === 0) return;
+  x.family(d.prom, "summary", d.help);
+  for (const [labels, w] of windows) {
+    for (const q of QUANTILES) x.sample(d.prom, labels, w.quantile(q), ["quantile", String(q)]);
+    x.sample(`${d.prom}_sum`, labels, w.sum);
+    x.sample(`${d.prom}_count`, labels, w.count);
+  }
 }
 
 function driftFamilies(x: Exposition, snapshot: AnalysisSnapshot): void {

@@ -121,7 +121,8 @@ async function main(): Promise<void> {
       `otlp: { port: ${Number(args["otlp-port"])} }`,
       `query: { port: ${Number(args.port)} }`,
       `windows: { slotSeconds: 2, analysisSeconds: ${window} }`,
-      "analysis: { intervalSeconds: 1 }",
+      // A higher minimum than the default keeps the first, thin windows from showing sampling noise as drift.
+      "analysis: { intervalSeconds: 1, drift: { minSamples: 400 } }",
       `baselines: { dir: ${JSON.stringify(join(work, "baselines"))} }`,
     ].join("\n"),
   );
@@ -153,8 +154,9 @@ async function main(): Promise<void> {
   const duration = Number(args.duration);
   const started = Date.now();
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  while (duration === 0 || Date.now() - started < duration * 1000) {
+  while (!interrupted && (duration === 0 || Date.now() - started < duration * 1000)) {
     await sleep(2000);
+    if (interrupted) break;
     const elapsed = Math.round((Date.now() - started) / 1000);
     const res = await fetch(`${collector.query}/api/v1/models/${MODEL_NAME}`).catch(() => undefined);
     if (!res || res.status === 404) {
@@ -193,8 +195,10 @@ async function main(): Promise<void> {
   stopAll(0);
 }
 
+let interrupted = false;
 process.once("SIGINT", () => {
   console.log("\ndemo: stopping");
-  stopAll(0);
+  interrupted = true;
+  stopping = true; // the children got the same Ctrl-C and exit on their own
 });
 main().catch((e) => fail((e as Error).stack ?? String(e)));

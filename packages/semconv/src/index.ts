@@ -154,8 +154,8 @@ export const Derived = {
   },
   requestDurationQuantile: {
     prom: "ml_request_duration_window_seconds",
-    help: "Request latency quantile over the current window, from the exponential histogram",
-    labels: ["model_name", "model_version", "endpoint", "quantile"],
+    help: "Request latency over the analysis window: p50, p95 and p99 from the merged exponential histograms",
+    labels: ["model_name", "model_version", "endpoint"],
   },
   conceptDriftPsi: {
     prom: "ml_concept_drift_psi",
