@@ -30,7 +30,7 @@ function asPathError(e: unknown): PathError {
     // @bufbuild/protobuf reports reads past the end as RangeError("premature EOF");
     // a nesting the limits did not catch could exhaust the stack.
     if (e.message === "premature EOF") return new PathError("unexpected end of input");
-    if (/call stack/i.test(e.message)) return new PathError("input nested too deeply");
+    if (e.message.includes("call stack")) return new PathError("input nested too deeply");
     return new PathError(e.message);
   }
   // @bufbuild/protobuf's BinaryReader throws plain Errors for malformed varints, tags and groups.
