@@ -65,9 +65,11 @@ async function runScenario(protocol: OtlpProtocol, model: string): Promise<{ col
   }
   await monitoring.forceFlush();
   await monitoring.shutdown();
+  // Analysis runs every 0.2 s; wait for a pass that has seen the last export.
   const metrics = await eventually(async () => {
     const text = await (await fetch(`${collector.query}/metrics`)).text();
-    return text.includes(`feature_name="shifted"`) && text.includes("ml_data_drift_score") ? text : undefined;
+    const samples = sumOf(parseExposition(text), "ml_data_drift_window_samples", { model_name: model, feature_name: "shifted" });
+    return samples === N ? text : undefined;
   });
   return { collector, metrics };
 }
