@@ -13,7 +13,15 @@ export default defineConfig({
     },
   },
   test: {
-    include: ["packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "collector/test/**/*.test.ts", "collector/src/**/*.test.ts", "examples/*/test/**/*.test.ts", "test/**/*.test.ts", "deploy/test/**/*.test.ts"],
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "packages/*/test/**/*.test.ts",
+      "collector/test/**/*.test.ts",
+      "collector/src/**/*.test.ts",
+      "examples/*/test/**/*.test.ts",
+      "test/**/*.test.ts",
+      "deploy/test/**/*.test.ts",
+    ],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

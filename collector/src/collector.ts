@@ -4,8 +4,8 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Instruments } from "@mlwatch/semconv";
-import { analyze, type AnalysisSnapshot, emptySnapshot } from "./analysis/snapshot.js";
 import { featureWindows } from "./analysis/drift.js";
+import { type AnalysisSnapshot, analyze, emptySnapshot } from "./analysis/snapshot.js";
 import { createQueryServer } from "./api/query-http.js";
 import { summarize } from "./api/summary.js";
 import { BaselineStore } from "./baselines/store.js";
@@ -65,7 +65,8 @@ export class Collector {
   ingestMetrics(req: MetricsRequest, nowMs = Date.now()): IngestResult {
     const r = this.normalizer.normalize(req, nowMs);
     for (const o of r.observations) this.store.ingest(o, nowMs);
-    for (const x of r.rejected) this.self.rejectedPoints.set(x.reason, (this.self.rejectedPoints.get(x.reason) ?? 0) + 1);
+    for (const x of r.rejected)
+      this.self.rejectedPoints.set(x.reason, (this.self.rejectedPoints.get(x.reason) ?? 0) + 1);
     const message = r.rejected
       .slice(0, 5)
       .map((x) => x.message)
@@ -114,7 +115,8 @@ export class Collector {
         let distributions: { edges: number[]; baseline: number[]; current: number[] } | null = null;
         if (ref && ref.count > 0 && cur && cur.count > 0) {
           const edges = [...new Set(REPORT_QUANTILES.map((q) => ref.quantile(q)))];
-          const mass = (h: typeof ref) => edges.slice(1).map((e, i) => h.cdf(e) - (i === 0 ? 0 : h.cdf(edges[i])));
+          const mass = (h: typeof ref) =>
+            edges.slice(1).map((e, i) => h.cdf(e) - (i === 0 ? 0 : h.cdf(edges[i])));
           distributions = { edges, baseline: mass(ref), current: mass(cur) };
         }
         return { ...r, distributions };

@@ -24,7 +24,15 @@ describe("buildBaseline", () => {
   it("builds a histogram per numeric column and reports bad rows by line", async () => {
     const input = file(
       "train.csv",
-      ["id,age,income,city", "1,30,1000,Paris", "2,40,2000,Rome", "3,50", "4,oops,3000,Oslo", '5,60,4000,"Bern"', ""].join("\n"),
+      [
+        "id,age,income,city",
+        "1,30,1000,Paris",
+        "2,40,2000,Rome",
+        "3,50",
+        "4,oops,3000,Oslo",
+        '5,60,4000,"Bern"',
+        "",
+      ].join("\n"),
     );
     const r = await buildBaseline({ input, model: "m", exclude: ["id"] });
     expect(Object.keys(r.baseline.features).sort()).toEqual(["age", "income"]);
@@ -54,7 +62,9 @@ describe("buildBaseline", () => {
 
   it("fails clearly when a requested feature has no numbers", async () => {
     const input = file("t.csv", "a,b\n1,x\n");
-    await expect(buildBaseline({ input, model: "m", features: ["b"] })).rejects.toThrow(/feature "b" has no numeric values/);
+    await expect(buildBaseline({ input, model: "m", features: ["b"] })).rejects.toThrow(
+      /feature "b" has no numeric values/,
+    );
   });
 });
 
@@ -70,7 +80,17 @@ describe("parseBaseline", () => {
         features: {
           f: {
             kind: "numeric",
-            histogram: { scale: 0, zeroCount: 0, zeroThreshold: 0, count: 5, sum: 1, min: 1, max: 1, positive: { offset: 0, counts: [1] }, negative: { offset: 0, counts: [] } },
+            histogram: {
+              scale: 0,
+              zeroCount: 0,
+              zeroThreshold: 0,
+              count: 5,
+              sum: 1,
+              min: 1,
+              max: 1,
+              positive: { offset: 0, counts: [1] },
+              negative: { offset: 0, counts: [] },
+            },
           },
         },
       }),

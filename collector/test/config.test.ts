@@ -13,9 +13,13 @@ describe("config", () => {
 
   it("names the offending key", () => {
     expect(() => parseConfig({ otlp: { port: "x" } })).toThrow(/otlp\.port/);
-    expect(() => parseConfig({ windows: { slotSeconds: 10, analysisSeconds: 5 } })).toThrow(/windows\.analysisSeconds/);
+    expect(() => parseConfig({ windows: { slotSeconds: 10, analysisSeconds: 5 } })).toThrow(
+      /windows\.analysisSeconds/,
+    );
     expect(() => parseConfig({ export: { latencyBuckets: [1, 0.5] } })).toThrow(/export\.latencyBuckets/);
-    expect(() => parseConfig({ analysis: { drift: { thresholds: { info: 0.3 } } } })).toThrow(/analysis\.drift\.thresholds/);
+    expect(() => parseConfig({ analysis: { drift: { thresholds: { info: 0.3 } } } })).toThrow(
+      /analysis\.drift\.thresholds/,
+    );
   });
 
   it("rejects unknown keys, so a typo does not pass silently", () => {

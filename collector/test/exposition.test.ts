@@ -20,7 +20,9 @@ describe("Exposition", () => {
     const x = new Exposition();
     x.family("h", "histogram", "h");
     x.histogram("h", { m: "a" }, [0.1, 1], [2, 3, 5], 7.5);
-    expect(x.toString()).toContain('h_bucket{m="a",le="0.1"} 2\nh_bucket{m="a",le="1"} 5\nh_bucket{m="a",le="+Inf"} 10\nh_sum{m="a"} 7.5\nh_count{m="a"} 10');
+    expect(x.toString()).toContain(
+      'h_bucket{m="a",le="0.1"} 2\nh_bucket{m="a",le="1"} 5\nh_bucket{m="a",le="+Inf"} 10\nh_sum{m="a"} 7.5\nh_count{m="a"} 10',
+    );
   });
 
   it("refuses to write a family twice, which would break grouping", () => {

@@ -11,11 +11,23 @@ function attrs(a: Record<string, string>) {
   return Object.assign(Object.create(null), a);
 }
 
-function request(metric: Metric, resource: Record<string, string> = { "service.instance.id": "a" }): MetricsRequest {
-  return { resourceMetrics: [{ resource: attrs(resource), scopeMetrics: [{ scope: { name: "s", version: "" }, metrics: [metric] }] }] };
+function request(
+  metric: Metric,
+  resource: Record<string, string> = { "service.instance.id": "a" },
+): MetricsRequest {
+  return {
+    resourceMetrics: [
+      { resource: attrs(resource), scopeMetrics: [{ scope: { name: "s", version: "" }, metrics: [metric] }] },
+    ],
+  };
 }
 
-function counter(value: number, start: bigint, time: bigint, temporality: Temporality = Temporality.Cumulative): MetricsRequest {
+function counter(
+  value: number,
+  start: bigint,
+  time: bigint,
+  temporality: Temporality = Temporality.Cumulative,
+): MetricsRequest {
   return request({
     name: "ml.requests",
     unit: "",
@@ -23,7 +35,9 @@ function counter(value: number, start: bigint, time: bigint, temporality: Tempor
     kind: "sum",
     temporality,
     monotonic: true,
-    points: [{ attributes: attrs({ "ml.model.name": "m" }), startTimeUnixNano: start, timeUnixNano: time, value }],
+    points: [
+      { attributes: attrs({ "ml.model.name": "m" }), startTimeUnixNano: start, timeUnixNano: time, value },
+    ],
   });
 }
 
@@ -111,7 +125,14 @@ function expPoint(values: number[], start: bigint, time: bigint) {
 
 describe("cumulative exponential histograms", () => {
   const metric = (p: ReturnType<typeof expPoint>): MetricsRequest =>
-    request({ name: "ml.feature.value", unit: "", description: "", kind: "exponential_histogram", temporality: Temporality.Cumulative, points: [p] });
+    request({
+      name: "ml.feature.value",
+      unit: "",
+      description: "",
+      kind: "exponential_histogram",
+      temporality: Temporality.Cumulative,
+      points: [p],
+    });
 
   it("emits exactly the values recorded between two exports", () => {
     const n = new Normalizer(COLLECTOR_START);

@@ -69,34 +69,80 @@ async function stillServes(): Promise<void> {
 describe("OTLP/HTTP receiver", () => {
   it("accepts OTLP/JSON, and gzip", async () => {
     expect((await post(goodJson(), { "content-type": "application/json" })).status).toBe(200);
-    const gz = await post(gzipSync(goodJson(2)), { "content-type": "application/json", "content-encoding": "gzip" });
+    const gz = await post(gzipSync(goodJson(2)), {
+      "content-type": "application/json",
+      "content-encoding": "gzip",
+    });
     expect(gz.status).toBe(200);
   });
 
-  const cases: Array<[string, () => Promise<{ status: number; text: string; headers: Headers }>, number, RegExp]> = [
-    ["an unknown path", () => post(goodJson(), { "content-type": "application/json" }, "/v1/traces"), 404, /v1\/metrics/],
+  const cases: Array<
+    [string, () => Promise<{ status: number; text: string; headers: Headers }>, number, RegExp]
+  > = [
+    [
+      "an unknown path",
+      () => post(goodJson(), { "content-type": "application/json" }, "/v1/traces"),
+      404,
+      /v1\/metrics/,
+    ],
     ["a wrong content type", () => post(goodJson(), { "content-type": "text/plain" }), 415, /Content-Type/],
-    ["an unknown content encoding", () => post(goodJson(), { "content-type": "application/json", "content-encoding": "br" }), 415, /br/],
+    [
+      "an unknown content encoding",
+      () => post(goodJson(), { "content-type": "application/json", "content-encoding": "br" }),
+      415,
+      /br/,
+    ],
     ["invalid JSON", () => post("{not json", { "content-type": "application/json" }), 400, /undecodable/],
-    ["bytes that are not protobuf", () => post(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff]), { "content-type": "application/x-protobuf" }), 400, /undecodable/],
-    ["a body over the limit", () => post(new Uint8Array(128 * 1024), { "content-type": "application/x-protobuf" }), 413, /limit/],
+    [
+      "bytes that are not protobuf",
+      () =>
+        post(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff]), { "content-type": "application/x-protobuf" }),
+      400,
+      /undecodable/,
+    ],
+    [
+      "a body over the limit",
+      () => post(new Uint8Array(128 * 1024), { "content-type": "application/x-protobuf" }),
+      413,
+      /limit/,
+    ],
     [
       "a gzip bomb",
-      () => post(gzipSync(Buffer.alloc(16 * 1024 * 1024)), { "content-type": "application/x-protobuf", "content-encoding": "gzip" }),
+      () =>
+        post(gzipSync(Buffer.alloc(16 * 1024 * 1024)), {
+          "content-type": "application/x-protobuf",
+          "content-encoding": "gzip",
+        }),
       413,
       /decompressed/,
     ],
-    ["corrupt gzip", () => post(new Uint8Array([0x1f, 0x8b, 1, 2, 3]), { "content-type": "application/json", "content-encoding": "gzip" }), 400, /gzip/],
+    [
+      "corrupt gzip",
+      () =>
+        post(new Uint8Array([0x1f, 0x8b, 1, 2, 3]), {
+          "content-type": "application/json",
+          "content-encoding": "gzip",
+        }),
+      400,
+      /gzip/,
+    ],
   ];
-  it.each(cases)("answers %s with the right status and keeps serving", async (_name, send, status, message) => {
-    const r = await send();
-    expect(r.status).toBe(status);
-    expect(r.text).toMatch(message);
-    await stillServes();
-  });
+  it.each(cases)(
+    "answers %s with the right status and keeps serving",
+    async (_name, send, status, message) => {
+      const r = await send();
+      expect(r.status).toBe(status);
+      expect(r.text).toMatch(message);
+      await stillServes();
+    },
+  );
 
   it("requires the bearer token when one is configured", async () => {
-    const r = await fetch(`${otlp}/v1/metrics`, { method: "POST", body: goodJson(), headers: { "content-type": "application/json" } });
+    const r = await fetch(`${otlp}/v1/metrics`, {
+      method: "POST",
+      body: goodJson(),
+      headers: { "content-type": "application/json" },
+    });
     expect(r.status).toBe(401);
     await stillServes();
   });
@@ -131,6 +177,8 @@ describe("OTLP/HTTP receiver", () => {
     const answer = JSON.parse(r.text);
     expect(Number(answer.partialSuccess.rejectedDataPoints)).toBe(1);
     expect(answer.partialSuccess.errorMessage).toMatch(/ml\.feature\.value/);
-    expect(collector.metricsText()).toMatch(/mlwatch_collector_rejected_points_total\{reason="invalid_histogram"\} 1/);
+    expect(collector.metricsText()).toMatch(
+      /mlwatch_collector_rejected_points_total\{reason="invalid_histogram"\} 1/,
+    );
   });
 });

@@ -9,7 +9,9 @@ import { ROOT } from "../support/processes.js";
 
 function runDemo(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, "examples/sentiment-service/dist/demo.js"), ...args], { cwd: ROOT });
+    const child = spawn(process.execPath, [join(ROOT, "examples/sentiment-service/dist/demo.js"), ...args], {
+      cwd: ROOT,
+    });
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
@@ -23,12 +25,27 @@ function runDemo(args: string[]): Promise<{ code: number | null; out: string }> 
 
 it("a shortened demo exits 0 and shows the drift crossing", { timeout: 120_000 }, async () => {
   const { code, out } = await runDemo([
-    "--duration", "32", "--drift-after", "14", "--window", "12", "--rps", "80",
-    "--otlp-port", "0", "--port", "0", "--service-port", "0",
+    "--duration",
+    "32",
+    "--drift-after",
+    "14",
+    "--window",
+    "12",
+    "--rps",
+    "80",
+    "--otlp-port",
+    "0",
+    "--port",
+    "0",
+    "--service-port",
+    "0",
   ]);
   expect(code, out).toBe(0);
   const row = (feature: string) => {
-    const m = new RegExp(`^\\s+${feature}\\s+max before (\\S+)\\s+max after (\\S+)(\\s+crossed 0.25 at (\\d+)s)?`, "m").exec(out);
+    const m = new RegExp(
+      `^\\s+${feature}\\s+max before (\\S+)\\s+max after (\\S+)(\\s+crossed 0.25 at (\\d+)s)?`,
+      "m",
+    ).exec(out);
     if (!m) throw new Error(`no summary row for ${feature} in:\n${out}`);
     return { before: Number(m[1]), after: Number(m[2]), crossedAt: m[4] ? Number(m[4]) : undefined };
   };

@@ -5,10 +5,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeBaseline } from "../../collector/src/baselines/format.js";
 import { ModelMonitor, type OtlpProtocol, startMonitoring } from "@mlwatch/sdk";
 import { ExpHistogram } from "@mlwatch/stats";
 import { afterAll, describe, expect, it } from "vitest";
+import { makeBaseline } from "../../collector/src/baselines/format.js";
 import {
   type CollectorHandle,
   eventually,
@@ -28,8 +28,14 @@ function histogramOf(values: number[]): ExpHistogram {
   return h;
 }
 
-async function runScenario(protocol: OtlpProtocol, model: string): Promise<{ collector: CollectorHandle; metrics: string }> {
-  const collector = await startCollector(["windows: { slotSeconds: 1, analysisSeconds: 120 }", "analysis: { intervalSeconds: 0.2 }"]);
+async function runScenario(
+  protocol: OtlpProtocol,
+  model: string,
+): Promise<{ collector: CollectorHandle; metrics: string }> {
+  const collector = await startCollector([
+    "windows: { slotSeconds: 1, analysisSeconds: 120 }",
+    "analysis: { intervalSeconds: 0.2 }",
+  ]);
   // Baseline: three features from the same reference distributions.
   mkdirSync(join(collector.dir, "baselines"), { recursive: true });
   const baseline = makeBaseline({
@@ -40,10 +46,18 @@ async function runScenario(protocol: OtlpProtocol, model: string): Promise<{ col
       shifted: histogramOf(normals(3, 20_000, 50, 10)),
     },
   });
-  const put = await fetch(`${collector.query}/api/v1/baselines/${model}`, { method: "PUT", body: JSON.stringify(baseline) });
+  const put = await fetch(`${collector.query}/api/v1/baselines/${model}`, {
+    method: "PUT",
+    body: JSON.stringify(baseline),
+  });
   expect(put.status).toBe(200);
 
-  const monitoring = startMonitoring({ endpoint: collector.otlp, protocol, exportIntervalMillis: 60_000, registerGlobal: false });
+  const monitoring = startMonitoring({
+    endpoint: collector.otlp,
+    protocol,
+    exportIntervalMillis: 60_000,
+    registerGlobal: false,
+  });
   const monitor = new ModelMonitor({
     modelName: model,
     modelVersion: "2.1.0",
@@ -54,7 +68,9 @@ async function runScenario(protocol: OtlpProtocol, model: string): Promise<{ col
   const signed = normals(12, N, 0, 1);
   const shifted = normals(13, N, 65, 10); // a 1.5σ shift: KS D ≈ 0.55
   for (let i = 0; i < N; i++) {
-    monitor.recordRequest(0.005 + (i % 100) / 1000, { error: i % ERROR_EVERY === 0 ? new RangeError("bad input") : undefined });
+    monitor.recordRequest(0.005 + (i % 100) / 1000, {
+      error: i % ERROR_EVERY === 0 ? new RangeError("bad input") : undefined,
+    });
     monitor.recordPrediction({
       predictedClass: i % 3 === 0 ? "negative" : "positive",
       confidence: 0.5 + (i % 50) / 100,
@@ -68,7 +84,10 @@ async function runScenario(protocol: OtlpProtocol, model: string): Promise<{ col
   // Analysis runs every 0.2 s; wait for a pass that has seen the last export.
   const metrics = await eventually(async () => {
     const text = await (await fetch(`${collector.query}/metrics`)).text();
-    const samples = sumOf(parseExposition(text), "ml_data_drift_window_samples", { model_name: model, feature_name: "shifted" });
+    const samples = sumOf(parseExposition(text), "ml_data_drift_window_samples", {
+      model_name: model,
+      feature_name: "shifted",
+    });
     return samples === N ? text : undefined;
   });
   return { collector, metrics };
@@ -79,27 +98,35 @@ afterAll(async () => {
   for (const c of collectors) await c.close();
 });
 
-describe.each<OtlpProtocol>(["http/protobuf", "http/json"])("SDK → OTLP %s → collector → /metrics", (protocol) => {
-  it("counts every request and error, and scores drift on the shifted feature only", async () => {
-    const model = `skeleton_${protocol.replace("/", "_")}`;
-    const { collector, metrics } = await runScenario(protocol, model);
-    collectors.push(collector);
-    const samples = parseExposition(metrics);
-    const m = { model_name: model };
-    expect(sumOf(samples, "ml_requests_total", m)).toBe(N);
-    expect(sumOf(samples, "ml_requests_total", { ...m, model_version: "2.1.0", endpoint: "/predict" })).toBe(N);
-    expect(sumOf(samples, "ml_errors_total", { ...m, error_type: "RangeError" })).toBe(N / ERROR_EVERY);
-    expect(sumOf(samples, "ml_request_duration_seconds_count", m)).toBe(N);
-    expect(sumOf(samples, "ml_request_duration_seconds_bucket", { ...m, le: "+Inf" })).toBe(N);
-    expect(sumOf(samples, "ml_predictions_by_class_total", { ...m, predicted_class: "negative" })).toBe(N / 3);
+describe.each<OtlpProtocol>(["http/protobuf", "http/json"])(
+  "SDK → OTLP %s → collector → /metrics",
+  (protocol) => {
+    it("counts every request and error, and scores drift on the shifted feature only", async () => {
+      const model = `skeleton_${protocol.replace("/", "_")}`;
+      const { collector, metrics } = await runScenario(protocol, model);
+      collectors.push(collector);
+      const samples = parseExposition(metrics);
+      const m = { model_name: model };
+      expect(sumOf(samples, "ml_requests_total", m)).toBe(N);
+      expect(
+        sumOf(samples, "ml_requests_total", { ...m, model_version: "2.1.0", endpoint: "/predict" }),
+      ).toBe(N);
+      expect(sumOf(samples, "ml_errors_total", { ...m, error_type: "RangeError" })).toBe(N / ERROR_EVERY);
+      expect(sumOf(samples, "ml_request_duration_seconds_count", m)).toBe(N);
+      expect(sumOf(samples, "ml_request_duration_seconds_bucket", { ...m, le: "+Inf" })).toBe(N);
+      expect(sumOf(samples, "ml_predictions_by_class_total", { ...m, predicted_class: "negative" })).toBe(
+        N / 3,
+      );
 
-    const drift = (feature: string) => sumOf(samples, "ml_data_drift_score", { ...m, feature_name: feature });
-    expect(drift("shifted")).toBeGreaterThan(0.25);
-    expect(drift("stable")).toBeLessThan(0.1);
-    expect(drift("signed")).toBeLessThan(0.1);
-    expect(sumOf(samples, "ml_data_drift_window_samples", { ...m, feature_name: "signed" })).toBe(N);
-  });
-});
+      const drift = (feature: string) =>
+        sumOf(samples, "ml_data_drift_score", { ...m, feature_name: feature });
+      expect(drift("shifted")).toBeGreaterThan(0.25);
+      expect(drift("stable")).toBeLessThan(0.1);
+      expect(drift("signed")).toBeLessThan(0.1);
+      expect(sumOf(samples, "ml_data_drift_window_samples", { ...m, feature_name: "signed" })).toBe(N);
+    });
+  },
+);
 
 describe.runIf(toolAvailable("promtool"))("exposition", () => {
   it("passes promtool check metrics", async () => {
@@ -108,9 +135,13 @@ describe.runIf(toolAvailable("promtool"))("exposition", () => {
     const file = join(collector.dir, "metrics.txt");
     writeFileSync(file, metrics);
     // promtool reads the exposition on stdin and exits non-zero on any problem, lint included.
-    const out = execFileSync("sh", ["-c", `promtool check metrics < ${JSON.stringify(file)} 2>&1; echo "exit=$?"`], {
-      encoding: "utf8",
-    });
+    const out = execFileSync(
+      "sh",
+      ["-c", `promtool check metrics < ${JSON.stringify(file)} 2>&1; echo "exit=$?"`],
+      {
+        encoding: "utf8",
+      },
+    );
     expect(out.trim()).toBe("exit=0");
   });
 });

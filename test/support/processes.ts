@@ -55,12 +55,16 @@ export interface CollectorHandle extends Started {
 }
 
 /** Starts the collector CLI with a YAML config written from `yaml` lines (ports default to 0). */
-export async function startCollector(yaml: string[] = [], dir = mkdtempSync(join(tmpdir(), "mlwatch-test-"))): Promise<CollectorHandle> {
+export async function startCollector(
+  yaml: string[] = [],
+  dir = mkdtempSync(join(tmpdir(), "mlwatch-test-")),
+): Promise<CollectorHandle> {
   const config = join(dir, "collector.yaml");
   const lines = [...yaml];
   if (!lines.some((l) => l.startsWith("otlp:"))) lines.push("otlp: { port: 0 }");
   if (!lines.some((l) => l.startsWith("query:"))) lines.push("query: { port: 0 }");
-  if (!lines.some((l) => l.startsWith("baselines:"))) lines.push(`baselines: { dir: ${JSON.stringify(join(dir, "baselines"))} }`);
+  if (!lines.some((l) => l.startsWith("baselines:")))
+    lines.push(`baselines: { dir: ${JSON.stringify(join(dir, "baselines"))} }`);
   writeFileSync(config, lines.join("\n"));
   const s = await startNode(CLI, ["collector", "--config", config]);
   return {
@@ -88,12 +92,15 @@ export function which(tool: string): string | undefined {
 export function toolAvailable(tool: string): boolean {
   if (process.env.CI) return true;
   const found = which(tool) !== undefined;
-  if (!found) console.warn(`note: ${tool} is not installed; skipping the tests that need it (CI installs it)`);
+  if (!found)
+    console.warn(`note: ${tool} is not installed; skipping the tests that need it (CI installs it)`);
   return found;
 }
 
 /** Parses Prometheus text exposition into samples. */
-export function parseExposition(text: string): Array<{ name: string; labels: Record<string, string>; value: number }> {
+export function parseExposition(
+  text: string,
+): Array<{ name: string; labels: Record<string, string>; value: number }> {
   const out: Array<{ name: string; labels: Record<string, string>; value: number }> = [];
   for (const line of text.split("\n")) {
     if (!line || line.startsWith("#")) continue;
@@ -105,21 +112,30 @@ export function parseExposition(text: string): Array<{ name: string; labels: Rec
         labels[l[1]] = l[2].replace(/\\n/g, "\n").replace(/\\"/g, '"').replace(/\\\\/g, "\\");
       }
     }
-    const v = m[3] === "+Inf" ? Number.POSITIVE_INFINITY : m[3] === "-Inf" ? Number.NEGATIVE_INFINITY : Number(m[3]);
+    const v =
+      m[3] === "+Inf" ? Number.POSITIVE_INFINITY : m[3] === "-Inf" ? Number.NEGATIVE_INFINITY : Number(m[3]);
     out.push({ name: m[1], labels, value: v });
   }
   return out;
 }
 
 /** Sum of the samples named `name` whose labels include `match`. */
-export function sumOf(samples: ReturnType<typeof parseExposition>, name: string, match: Record<string, string> = {}): number {
+export function sumOf(
+  samples: ReturnType<typeof parseExposition>,
+  name: string,
+  match: Record<string, string> = {},
+): number {
   return samples
     .filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v))
     .reduce((a, s) => a + s.value, 0);
 }
 
 /** Polls fn until it returns a truthy value or the timeout passes. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 15_000, stepMs = 200): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  stepMs = 200,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {

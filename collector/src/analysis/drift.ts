@@ -65,11 +65,18 @@ export function computeDrift(
       else if (current.count < opts.minSamples) r.reason = "too_few_samples";
       else {
         const ks = ksHistograms(ref, current);
-        r.score = { d: ks.d, pValue: ks.pValue, errorBound: ks.errorBound, severity: severityOf(ks.d, opts.thresholds) };
+        r.score = {
+          d: ks.d,
+          pValue: ks.pValue,
+          errorBound: ks.errorBound,
+          severity: severityOf(ks.d, opts.thresholds),
+        };
       }
       results.push(r);
     }
   }
-  results.sort((a, b) => (a.model === b.model ? a.feature.localeCompare(b.feature) : a.model.localeCompare(b.model)));
+  results.sort((a, b) =>
+    a.model === b.model ? a.feature.localeCompare(b.feature) : a.model.localeCompare(b.model),
+  );
   return results;
 }

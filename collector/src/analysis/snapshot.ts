@@ -14,7 +14,12 @@ export interface AnalysisSnapshot {
 
 export const emptySnapshot: AnalysisSnapshot = { atMs: 0, drift: [], accuracy: [] };
 
-export function analyze(store: ModelStore, baselines: BaselineStore, nowMs: number, drift: DriftOptions): AnalysisSnapshot {
+export function analyze(
+  store: ModelStore,
+  baselines: BaselineStore,
+  nowMs: number,
+  drift: DriftOptions,
+): AnalysisSnapshot {
   return {
     atMs: nowMs,
     drift: computeDrift(store, baselines, nowMs, drift),

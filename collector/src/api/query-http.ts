@@ -4,8 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { BaselineError } from "../baselines/format.js";
 import type { BaselineStore } from "../baselines/store.js";
-import type { ModelSummary } from "./summary.js";
 import { renderStatusPage } from "./status-page.js";
+import type { ModelSummary } from "./summary.js";
 
 export interface QueryBackend {
   metricsText(): string;
@@ -73,7 +73,12 @@ async function handle(b: QueryBackend, req: IncomingMessage, res: ServerResponse
   }
   if (method === "GET" && path === "/") {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-    res.end(renderStatusPage(b.models().map((m) => b.summary(m)), b.windowSeconds()));
+    res.end(
+      renderStatusPage(
+        b.models().map((m) => b.summary(m)),
+        b.windowSeconds(),
+      ),
+    );
     return;
   }
   if (method === "GET" && path === "/api/v1/models") {
@@ -100,7 +105,9 @@ async function handle(b: QueryBackend, req: IncomingMessage, res: ServerResponse
     const name = decodeURIComponent(baseline[1]);
     if (method === "GET") {
       const found = b.baselines.get(name);
-      return found ? json(res, 200, found.baseline) : json(res, 404, { error: `no baseline for model "${name}"` });
+      return found
+        ? json(res, 200, found.baseline)
+        : json(res, 404, { error: `no baseline for model "${name}"` });
     }
     if (method === "PUT") {
       const body = (await readJson(req, MAX_BASELINE_BYTES)) as { model?: unknown };
@@ -111,7 +118,9 @@ async function handle(b: QueryBackend, req: IncomingMessage, res: ServerResponse
       return json(res, 200, { model: stored.model, features: Object.keys(stored.features) });
     }
     if (method === "DELETE") {
-      return b.baselines.delete(name) ? json(res, 200, { deleted: name }) : json(res, 404, { error: `no baseline for "${name}"` });
+      return b.baselines.delete(name)
+        ? json(res, 200, { deleted: name })
+        : json(res, 404, { error: `no baseline for "${name}"` });
     }
   }
   json(res, 404, { error: `no route for ${method} ${path}` });

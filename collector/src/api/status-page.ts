@@ -10,7 +10,12 @@ function esc(s: string): string {
 
 type Health = "ok" | "warn" | "bad";
 
-const SEVERITY_HEALTH: Record<Severity, Health> = { none: "ok", info: "ok", warning: "warn", critical: "bad" };
+const SEVERITY_HEALTH: Record<Severity, Health> = {
+  none: "ok",
+  info: "ok",
+  warning: "warn",
+  critical: "bad",
+};
 
 export function healthOf(s: ModelSummary): { health: Health; reasons: string[] } {
   const reasons: string[] = [];
@@ -19,16 +24,20 @@ export function healthOf(s: ModelSummary): { health: Health; reasons: string[] }
     reasons.push(why);
     if (h === "bad" || (h === "warn" && health === "ok")) health = h;
   };
-  if (s.errorRate !== null && s.errorRate > 0.05) worse("bad", `error rate ${(s.errorRate * 100).toFixed(1)}% > 5%`);
-  else if (s.errorRate !== null && s.errorRate > 0.02) worse("warn", `error rate ${(s.errorRate * 100).toFixed(1)}% > 2%`);
+  if (s.errorRate !== null && s.errorRate > 0.05)
+    worse("bad", `error rate ${(s.errorRate * 100).toFixed(1)}% > 5%`);
+  else if (s.errorRate !== null && s.errorRate > 0.02)
+    worse("warn", `error rate ${(s.errorRate * 100).toFixed(1)}% > 2%`);
   const dh = SEVERITY_HEALTH[s.worstDrift];
   if (dh !== "ok") {
     const f = s.drift.filter((d) => d.severity === s.worstDrift).map((d) => d.feature);
     worse(dh, `${s.worstDrift} data drift on ${f.join(", ")}`);
   }
   for (const a of s.accuracy) {
-    if (a.accuracy !== null && a.accuracy < 0.6) worse("bad", `accuracy ${(a.accuracy * 100).toFixed(0)}% on ${a.segment}`);
-    else if (a.accuracy !== null && a.accuracy < 0.7) worse("warn", `accuracy ${(a.accuracy * 100).toFixed(0)}% on ${a.segment}`);
+    if (a.accuracy !== null && a.accuracy < 0.6)
+      worse("bad", `accuracy ${(a.accuracy * 100).toFixed(0)}% on ${a.segment}`);
+    else if (a.accuracy !== null && a.accuracy < 0.7)
+      worse("warn", `accuracy ${(a.accuracy * 100).toFixed(0)}% on ${a.segment}`);
   }
   if (s.requests === 0) worse("warn", "no requests in the window");
   return { health, reasons };

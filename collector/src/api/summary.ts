@@ -22,7 +22,13 @@ export interface ModelSummary {
   latencySeconds: { p50: number; p95: number; p99: number } | null;
   inProgress: number;
   predictionsByClass: Record<string, number>;
-  drift: Array<{ feature: string; samples: number; d: number | null; pValue: number | null; severity: Severity | null }>;
+  drift: Array<{
+    feature: string;
+    samples: number;
+    d: number | null;
+    pValue: number | null;
+    severity: Severity | null;
+  }>;
   worstDrift: Severity;
   accuracy: Array<{ segment: string; accuracy: number | null; total: number }>;
 }
@@ -62,7 +68,8 @@ export function summarize(
   }
   let inProgress = 0;
   for (const s of store.series(I.inProgress.name)) {
-    if (s.kind === "level" && s.labels.model_name === model) for (const v of s.streams.values()) inProgress += v.value;
+    if (s.kind === "level" && s.labels.model_name === model)
+      for (const v of s.streams.values()) inProgress += v.value;
   }
   const predictionsByClass: Record<string, number> = {};
   for (const s of store.series(I.predictions.name)) {
@@ -80,7 +87,8 @@ export function summarize(
       severity: r.score?.severity ?? null,
     }));
   let worstDrift: Severity = "none";
-  for (const r of drift) if (r.severity && ORDER.indexOf(r.severity) > ORDER.indexOf(worstDrift)) worstDrift = r.severity;
+  for (const r of drift)
+    if (r.severity && ORDER.indexOf(r.severity) > ORDER.indexOf(worstDrift)) worstDrift = r.severity;
   return {
     model,
     versions: [...versions].sort(),
@@ -93,7 +101,9 @@ export function summarize(
     requestsPerSecond: requests / windowSeconds,
     errorsByType,
     latencySeconds:
-      latency.count > 0 ? { p50: latency.quantile(0.5), p95: latency.quantile(0.95), p99: latency.quantile(0.99) } : null,
+      latency.count > 0
+        ? { p50: latency.quantile(0.5), p95: latency.quantile(0.95), p99: latency.quantile(0.99) }
+        : null,
     inProgress,
     predictionsByClass,
     drift,

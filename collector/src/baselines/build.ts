@@ -106,7 +106,8 @@ export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
       col = { kind: "unknown", hist: new ExpHistogram() };
       columns.set(name, col);
     }
-    const v = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : Number.NaN;
+    const v =
+      typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : Number.NaN;
     const numeric = Number.isFinite(v);
     if (col.kind === "unknown") col.kind = numeric ? "numeric" : "text";
     if (col.kind === "text") return;
@@ -130,7 +131,10 @@ export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
       }
       if (!fields || fields.length !== header.length) {
         skippedRows++;
-        problem(lineNo, fields ? `expected ${header.length} fields, found ${fields.length}` : "unterminated quoted field");
+        problem(
+          lineNo,
+          fields ? `expected ${header.length} fields, found ${fields.length}` : "unterminated quoted field",
+        );
         continue;
       }
       rows++;
@@ -160,9 +164,11 @@ export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
     else if (col.kind === "text") nonNumericColumns.push(name);
   }
   if (only) {
-    for (const f of only) if (!features[f]) throw new Error(`feature "${f}" has no numeric values in ${opts.input}`);
+    for (const f of only)
+      if (!features[f]) throw new Error(`feature "${f}" has no numeric values in ${opts.input}`);
   }
-  if (Object.keys(features).length === 0) throw new Error(`${opts.input} has no numeric column to build a baseline from`);
+  if (Object.keys(features).length === 0)
+    throw new Error(`${opts.input} has no numeric column to build a baseline from`);
   const baseline = makeBaseline({
     model: opts.model,
     modelVersion: opts.modelVersion,

@@ -9,7 +9,9 @@ import { z } from "zod";
 export const BASELINE_FORMAT = "mlwatch.baseline";
 export const BASELINE_VERSION = 1;
 
-const buckets = z.object({ offset: z.number().int(), counts: z.array(z.number().int().nonnegative()) }).strict();
+const buckets = z
+  .object({ offset: z.number().int(), counts: z.array(z.number().int().nonnegative()) })
+  .strict();
 
 export const HistogramSchema = z
   .object({
@@ -35,10 +37,17 @@ export const BaselineSchema = z
     modelVersion: z.string().min(1).max(256).optional(),
     createdAt: z.string().datetime(),
     source: z
-      .object({ file: z.string().optional(), rows: z.number().int().nonnegative(), skippedRows: z.number().int().nonnegative() })
+      .object({
+        file: z.string().optional(),
+        rows: z.number().int().nonnegative(),
+        skippedRows: z.number().int().nonnegative(),
+      })
       .strict()
       .optional(),
-    features: z.record(featureName, z.object({ kind: z.literal("numeric"), histogram: HistogramSchema }).strict()),
+    features: z.record(
+      featureName,
+      z.object({ kind: z.literal("numeric"), histogram: HistogramSchema }).strict(),
+    ),
     confidence: HistogramSchema.optional(),
     classes: z.record(z.string().min(1), z.number().int().nonnegative()).optional(),
     referenceAccuracy: z.number().min(0).max(1).optional(),
@@ -59,7 +68,8 @@ export function parseBaseline(raw: unknown): Baseline {
     throw new BaselineError(`invalid baseline:\n${lines.join("\n")}`);
   }
   const b = r.data;
-  for (const [name, f] of Object.entries(b.features)) checkHistogram(f.histogram, `features.${name}.histogram`);
+  for (const [name, f] of Object.entries(b.features))
+    checkHistogram(f.histogram, `features.${name}.histogram`);
   if (b.confidence) checkHistogram(b.confidence, "confidence");
   return b;
 }
@@ -80,7 +90,8 @@ export function makeBaseline(args: {
   source?: Baseline["source"];
 }): Baseline {
   const features: Baseline["features"] = {};
-  for (const [name, h] of Object.entries(args.features)) features[name] = { kind: "numeric", histogram: h.toJSON() };
+  for (const [name, h] of Object.entries(args.features))
+    features[name] = { kind: "numeric", histogram: h.toJSON() };
   return {
     format: BASELINE_FORMAT,
     version: BASELINE_VERSION,

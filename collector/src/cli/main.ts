@@ -10,7 +10,8 @@ import { type Config, ConfigError, loadConfigFile, parseConfig } from "../config
 
 function port(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("must be a port number (0-65535)");
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError("must be a port number (0-65535)");
   return n;
 }
 
@@ -47,7 +48,9 @@ const program = new Command("mlwatch")
 
 program
   .command("collector")
-  .description("run the collector: OTLP/HTTP in, drift analysis, Prometheus /metrics, JSON API and status page out")
+  .description(
+    "run the collector: OTLP/HTTP in, drift analysis, Prometheus /metrics, JSON API and status page out",
+  )
   .option("-c, --config <file>", "YAML config file (every key optional; see docs/configuration.md)")
   .option("--otlp-port <port>", "OTLP/HTTP listener port (default 4318)", port)
   .option("--port <port>", "query listener port: /metrics, API, status page (default 9464)", port)
@@ -87,7 +90,9 @@ program
     process.once("SIGTERM", () => shutdown("SIGTERM"));
   });
 
-const baseline = program.command("baseline").description("build and manage the reference distributions drift is measured against");
+const baseline = program
+  .command("baseline")
+  .description("build and manage the reference distributions drift is measured against");
 
 baseline
   .command("build")
@@ -115,12 +120,15 @@ baseline
         bar.done();
         writeFileSync(opts.out, `${JSON.stringify(r.baseline, null, 1)}\n`);
         const names = Object.keys(r.baseline.features);
-        console.error(`baseline for ${opts.model}: ${r.rows} rows, ${names.length} features (${names.join(", ")}) → ${opts.out}`);
+        console.error(
+          `baseline for ${opts.model}: ${r.rows} rows, ${names.length} features (${names.join(", ")}) → ${opts.out}`,
+        );
         if (r.skippedRows || r.skippedValues) {
           console.error(`skipped ${r.skippedRows} rows and ${r.skippedValues} values:`);
           for (const p of r.problems) console.error(`  line ${p.line}: ${p.message}`);
         }
-        if (r.nonNumericColumns.length) console.error(`left out text columns: ${r.nonNumericColumns.join(", ")}`);
+        if (r.nonNumericColumns.length)
+          console.error(`left out text columns: ${r.nonNumericColumns.join(", ")}`);
       } catch (e) {
         bar.done();
         console.error(`mlwatch: ${(e as Error).message}`);
@@ -144,7 +152,11 @@ baseline
     }
     const url = `${opts.url.replace(/\/+$/, "")}/api/v1/baselines/${encodeURIComponent(b.model)}`;
     try {
-      const res = await fetch(url, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(b) });
+      const res = await fetch(url, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(b),
+      });
       const text = await res.text();
       if (!res.ok) {
         console.error(`mlwatch: collector answered ${res.status}: ${text}`);

@@ -32,9 +32,17 @@ export const ConfigSchema = z
         host: z.string().min(1).default("127.0.0.1"),
         port: z.number().int().min(0).max(65535).default(DefaultPorts.otlpHttp),
         /** Largest request body accepted on the wire. */
-        maxBodyBytes: z.number().int().positive().default(8 * 1024 * 1024),
+        maxBodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(8 * 1024 * 1024),
         /** Largest request body accepted after decompression. */
-        maxDecompressedBytes: z.number().int().positive().default(64 * 1024 * 1024),
+        maxDecompressedBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024 * 1024),
         /** Requests decoded at once; more get 429 with Retry-After. */
         maxConcurrentRequests: z.number().int().positive().default(64),
         /** When set, requests must carry "Authorization: Bearer <token>". */

@@ -51,7 +51,13 @@ export class Exposition {
   }
 
   /** A classic histogram: per-bucket (non-cumulative) counts for the given upper bounds, then +Inf. */
-  histogram(name: string, labels: Labels, bounds: readonly number[], counts: ArrayLike<number>, sum: number): this {
+  histogram(
+    name: string,
+    labels: Labels,
+    bounds: readonly number[],
+    counts: ArrayLike<number>,
+    sum: number,
+  ): this {
     let cumulative = 0;
     for (let i = 0; i < bounds.length; i++) {
       cumulative += counts[i];

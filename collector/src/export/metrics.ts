@@ -2,7 +2,7 @@
 // reference design's Prometheus names, the analysis results, and the
 // collector's own health.
 
-import { Derived, Instruments, type InstrumentSpec } from "@mlwatch/semconv";
+import { Derived, type InstrumentSpec, Instruments } from "@mlwatch/semconv";
 import type { ExpHistogram } from "@mlwatch/stats";
 import type { AnalysisSnapshot } from "../analysis/snapshot.js";
 import type { ModelStore } from "../store/model-store.js";
@@ -72,7 +72,8 @@ function driftFamilies(x: Exposition, snapshot: AnalysisSnapshot): void {
   const samples = Derived.dataDriftSamples;
   if (snapshot.drift.length > 0) {
     x.family(samples.prom, "gauge", samples.help);
-    for (const r of snapshot.drift) x.sample(samples.prom, { model_name: r.model, feature_name: r.feature }, r.samples);
+    for (const r of snapshot.drift)
+      x.sample(samples.prom, { model_name: r.model, feature_name: r.feature }, r.samples);
   }
   if (scored.length === 0) return;
   const families = [
@@ -95,20 +96,37 @@ function accuracyFamily(x: Exposition, snapshot: AnalysisSnapshot): void {
 }
 
 function selfFamilies(x: Exposition, self: SelfStats, store: ModelStore): void {
-  x.family("mlwatch_collector_otlp_requests_total", "counter", "OTLP export requests received, by signal and HTTP status");
+  x.family(
+    "mlwatch_collector_otlp_requests_total",
+    "counter",
+    "OTLP export requests received, by signal and HTTP status",
+  );
   for (const [key, n] of self.requests) {
     const [signal, code] = key.split(" ");
     x.sample("mlwatch_collector_otlp_requests_total", { signal, code }, n);
   }
   x.family("mlwatch_collector_rejected_points_total", "counter", "Data points rejected, by reason");
-  for (const [reason, n] of self.rejectedPoints) x.sample("mlwatch_collector_rejected_points_total", { reason }, n);
-  x.family("mlwatch_collector_log_records_total", "counter", "OTLP log records received (sampled predictions)");
+  for (const [reason, n] of self.rejectedPoints)
+    x.sample("mlwatch_collector_rejected_points_total", { reason }, n);
+  x.family(
+    "mlwatch_collector_log_records_total",
+    "counter",
+    "OTLP log records received (sampled predictions)",
+  );
   x.sample("mlwatch_collector_log_records_total", {}, self.logRecords);
   x.family("mlwatch_collector_active_series", "gauge", "Series held in the window store");
   x.sample("mlwatch_collector_active_series", {}, store.seriesCount);
-  x.family("mlwatch_collector_active_streams", "gauge", "Replica streams tracked for cumulative-to-delta conversion");
+  x.family(
+    "mlwatch_collector_active_streams",
+    "gauge",
+    "Replica streams tracked for cumulative-to-delta conversion",
+  );
   x.sample("mlwatch_collector_active_streams", {}, self.activeStreams);
-  x.family("mlwatch_collector_ignored_points_total", "counter", "Valid points of metrics the collector does not use");
+  x.family(
+    "mlwatch_collector_ignored_points_total",
+    "counter",
+    "Valid points of metrics the collector does not use",
+  );
   x.sample("mlwatch_collector_ignored_points_total", {}, store.ignoredPoints);
   x.family("mlwatch_collector_analysis_duration_seconds", "gauge", "Time the last analysis pass took");
   x.sample("mlwatch_collector_analysis_duration_seconds", {}, self.lastAnalysisSeconds);
@@ -118,7 +136,12 @@ function selfFamilies(x: Exposition, self: SelfStats, store: ModelStore): void {
   x.sample("mlwatch_collector_start_time_seconds", {}, self.startedAtMs / 1000);
 }
 
-export function renderMetrics(store: ModelStore, snapshot: AnalysisSnapshot, self: SelfStats, nowMs: number): string {
+export function renderMetrics(
+  store: ModelStore,
+  snapshot: AnalysisSnapshot,
+  self: SelfStats,
+  nowMs: number,
+): string {
   const x = new Exposition();
   const I = Instruments;
   counterFamily(x, store, I.requests);

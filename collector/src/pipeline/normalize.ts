@@ -80,7 +80,13 @@ export class Normalizer {
                 continue;
               }
               const stream = metricKey + attributesKey(p.attributes);
-              out.observations.push({ kind: "level", metric: m.name, attributes: p.attributes, stream, value: p.value });
+              out.observations.push({
+                kind: "level",
+                metric: m.name,
+                attributes: p.attributes,
+                stream,
+                value: p.value,
+              });
             }
           } else if (m.kind === "exponential_histogram") {
             for (const p of m.points) this.expHistogramPoint(out, m.name, metricKey, p, m.temporality, nowMs);
@@ -126,13 +132,21 @@ export class Normalizer {
       if (temporality === Temporality.Delta) {
         const prev = this.streams.get(stream);
         value = (typeof prev?.last === "number" ? prev.last : 0) + p.value;
-        this.streams.set(stream, { start: p.startTimeUnixNano, time: p.timeUnixNano, last: value, seenMs: nowMs });
+        this.streams.set(stream, {
+          start: p.startTimeUnixNano,
+          time: p.timeUnixNano,
+          last: value,
+          seenMs: nowMs,
+        });
       }
       out.observations.push({ kind: "level", metric: name, attributes: p.attributes, stream, value });
       return;
     }
     if (p.value < 0) {
-      out.rejected.push({ reason: "negative_count", message: `${name}: monotonic sum is negative (${p.value})` });
+      out.rejected.push({
+        reason: "negative_count",
+        message: `${name}: monotonic sum is negative (${p.value})`,
+      });
       return;
     }
     if (temporality === Temporality.Delta) {
@@ -140,11 +154,17 @@ export class Normalizer {
         out.skipped++;
         return;
       }
-      if (p.value > 0) out.observations.push({ kind: "increment", metric: name, attributes: p.attributes, delta: p.value });
+      if (p.value > 0)
+        out.observations.push({ kind: "increment", metric: name, attributes: p.attributes, delta: p.value });
       return;
     }
     const prev = this.streams.get(stream);
-    const state: StreamState = { start: p.startTimeUnixNano, time: p.timeUnixNano, last: p.value, seenMs: nowMs };
+    const state: StreamState = {
+      start: p.startTimeUnixNano,
+      time: p.timeUnixNano,
+      last: p.value,
+      seenMs: nowMs,
+    };
     let delta: number;
     if (!prev || prev.start !== p.startTimeUnixNano) {
       if (prev && p.startTimeUnixNano < prev.start) {
@@ -161,7 +181,8 @@ export class Normalizer {
       delta = p.value - (prev.last as number);
     }
     this.streams.set(stream, state);
-    if (delta > 0) out.observations.push({ kind: "increment", metric: name, attributes: p.attributes, delta });
+    if (delta > 0)
+      out.observations.push({ kind: "increment", metric: name, attributes: p.attributes, delta });
     else if (delta === 0 && !prev) out.skipped++;
   }
 
@@ -186,7 +207,8 @@ export class Normalizer {
         out.skipped++;
         return;
       }
-      if (h.count > 0) out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta: h });
+      if (h.count > 0)
+        out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta: h });
       return;
     }
     const prev = this.streams.get(stream);
@@ -223,7 +245,11 @@ export class Normalizer {
   }
 
   /** For delta streams: true unless the point repeats or precedes one already taken. */
-  private freshDelta(stream: string, p: { startTimeUnixNano: bigint; timeUnixNano: bigint }, nowMs: number): boolean {
+  private freshDelta(
+    stream: string,
+    p: { startTimeUnixNano: bigint; timeUnixNano: bigint },
+    nowMs: number,
+  ): boolean {
     const prev = this.streams.get(stream);
     if (prev && p.timeUnixNano <= prev.time) return false;
     this.streams.set(stream, { start: p.startTimeUnixNano, time: p.timeUnixNano, last: 0, seenMs: nowMs });

@@ -88,7 +88,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 function decompress(body: Buffer, encoding: string | undefined, limit: number): Promise<Buffer> {
   const e = (encoding ?? "identity").trim().toLowerCase();
   if (e === "identity" || e === "") return Promise.resolve(body);
-  if (e !== "gzip") return Promise.reject(new HttpError(415, `unsupported Content-Encoding "${e}"; use gzip or none`));
+  if (e !== "gzip")
+    return Promise.reject(new HttpError(415, `unsupported Content-Encoding "${e}"; use gzip or none`));
   return new Promise((resolve, reject) => {
     gunzip(body, { maxOutputLength: limit }, (err, out) => {
       if (!err) return resolve(out);
@@ -101,7 +102,13 @@ function decompress(body: Buffer, encoding: string | undefined, limit: number): 
   });
 }
 
-function send(res: ServerResponse, status: number, as: Encoding, body: Uint8Array | string, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  as: Encoding,
+  body: Uint8Array | string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     "content-type": as === "proto" ? "application/x-protobuf" : "application/json",
     ...headers,
@@ -122,7 +129,8 @@ export function createOtlpReceiver(options: ReceiverOptions, sink: IngestSink): 
       if (!res.headersSent) send(res, err.status, as, encodeStatus(err.message, as), err.headers);
       else res.destroy();
     };
-    if (signal === "other") return fail(new HttpError(404, `no OTLP endpoint at ${path}; use /v1/metrics or /v1/logs`));
+    if (signal === "other")
+      return fail(new HttpError(404, `no OTLP endpoint at ${path}; use /v1/metrics or /v1/logs`));
     if (req.method !== "POST") return fail(new HttpError(405, "use POST", { allow: "POST" }));
     if (options.bearerToken && req.headers.authorization !== `Bearer ${options.bearerToken}`) {
       return fail(new HttpError(401, "missing or wrong bearer token", { "www-authenticate": "Bearer" }));
@@ -142,19 +150,30 @@ export function createOtlpReceiver(options: ReceiverOptions, sink: IngestSink): 
         let result: IngestResult;
         try {
           if (signal === "metrics") {
-            result = sink.metrics(as === "proto" ? decodeMetricsProto(body) : decodeMetricsJson(body.toString("utf8")));
+            result = sink.metrics(
+              as === "proto" ? decodeMetricsProto(body) : decodeMetricsJson(body.toString("utf8")),
+            );
           } else {
-            result = sink.logs(as === "proto" ? decodeLogsProto(body) : decodeLogsJson(body.toString("utf8")));
+            result = sink.logs(
+              as === "proto" ? decodeLogsProto(body) : decodeLogsJson(body.toString("utf8")),
+            );
           }
         } catch (e) {
-          if (e instanceof DecodeError) throw new HttpError(400, `undecodable OTLP ${signal} request: ${e.message}`);
+          if (e instanceof DecodeError)
+            throw new HttpError(400, `undecodable OTLP ${signal} request: ${e.message}`);
           throw e;
         }
         const partial = result.rejected > 0 ? result : undefined;
         const payload =
           signal === "metrics"
-            ? encodeMetricsResponse(partial && { rejectedDataPoints: partial.rejected, errorMessage: partial.message }, as)
-            : encodeLogsResponse(partial && { rejectedLogRecords: partial.rejected, errorMessage: partial.message }, as);
+            ? encodeMetricsResponse(
+                partial && { rejectedDataPoints: partial.rejected, errorMessage: partial.message },
+                as,
+              )
+            : encodeLogsResponse(
+                partial && { rejectedLogRecords: partial.rejected, errorMessage: partial.message },
+                as,
+              );
         sink.countRequest(signal, 200);
         send(res, 200, as, payload);
       })

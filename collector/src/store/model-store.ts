@@ -111,10 +111,18 @@ export class ModelStore {
     switch (obs.kind) {
       case "increment": {
         if (!series) {
-          series = { kind: "counter", labels, total: 0, window: new SlidingWindow(countAgg, this.window.slotMs, this.window.slots) };
+          series = {
+            kind: "counter",
+            labels,
+            total: 0,
+            window: new SlidingWindow(countAgg, this.window.slotMs, this.window.slots),
+          };
           family.set(key, series);
         }
-        if (series.kind !== "counter") return this.mismatch();
+        if (series.kind !== "counter") {
+          this.mismatch();
+          return;
+        }
         series.total += obs.delta;
         series.window.add(nowMs, obs.delta);
         return;
@@ -124,7 +132,10 @@ export class ModelStore {
           series = { kind: "level", labels, streams: new Map() };
           family.set(key, series);
         }
-        if (series.kind !== "level") return this.mismatch();
+        if (series.kind !== "level") {
+          this.mismatch();
+          return;
+        }
         series.streams.set(obs.stream, { value: obs.value, seenMs: nowMs });
         return;
       }
@@ -140,7 +151,10 @@ export class ModelStore {
           if (bounds) series.classic = { bounds, counts: new Array(bounds.length + 1).fill(0) };
           family.set(key, series);
         }
-        if (series.kind !== "histogram") return this.mismatch();
+        if (series.kind !== "histogram") {
+          this.mismatch();
+          return;
+        }
         const delta = obs.attributes[Attr.featureSign] === "negative" ? negated(obs.delta) : obs.delta;
         series.total.merge(delta);
         if (series.classic) addClassicCounts(delta, series.classic.bounds, series.classic.counts);

@@ -22,7 +22,8 @@ export class SlidingWindow<T> {
     private readonly slotMs: number,
     private readonly slotCount: number,
   ) {
-    if (!(slotMs > 0) || !(slotCount >= 1)) throw new RangeError("SlidingWindow needs slotMs > 0 and slotCount >= 1");
+    if (!(slotMs > 0) || !(slotCount >= 1))
+      throw new RangeError("SlidingWindow needs slotMs > 0 and slotCount >= 1");
     this.slots = new Array(slotCount);
   }
 

@@ -16,14 +16,69 @@ export function rng(seed: number): () => number {
   };
 }
 
-const products = ["phone", "laptop", "blender", "headset", "camera", "kettle", "monitor", "keyboard", "charger", "speaker"];
-const parts = ["battery", "screen", "delivery", "packaging", "sound", "build quality", "price", "setup", "support team", "manual"];
+const products = [
+  "phone",
+  "laptop",
+  "blender",
+  "headset",
+  "camera",
+  "kettle",
+  "monitor",
+  "keyboard",
+  "charger",
+  "speaker",
+];
+const parts = [
+  "battery",
+  "screen",
+  "delivery",
+  "packaging",
+  "sound",
+  "build quality",
+  "price",
+  "setup",
+  "support team",
+  "manual",
+];
 
 // Each list has words of similar lengths, so the tone does not change the length.
 const tone = {
-  positive: ["great", "excellent", "amazing", "reliable", "wonderful", "perfect", "lovely", "fantastic", "brilliant", "superb"],
-  negative: ["awful", "terrible", "horrible", "useless", "dreadful", "broken", "faulty", "disappointing", "annoying", "poor"],
-  neutral: ["average", "standard", "typical", "ordinary", "adequate", "normal", "regular", "common", "plain", "usual"],
+  positive: [
+    "great",
+    "excellent",
+    "amazing",
+    "reliable",
+    "wonderful",
+    "perfect",
+    "lovely",
+    "fantastic",
+    "brilliant",
+    "superb",
+  ],
+  negative: [
+    "awful",
+    "terrible",
+    "horrible",
+    "useless",
+    "dreadful",
+    "broken",
+    "faulty",
+    "disappointing",
+    "annoying",
+    "poor",
+  ],
+  neutral: [
+    "average",
+    "standard",
+    "typical",
+    "ordinary",
+    "adequate",
+    "normal",
+    "regular",
+    "common",
+    "plain",
+    "usual",
+  ],
 };
 
 const templates = [

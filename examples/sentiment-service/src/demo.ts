@@ -57,7 +57,12 @@ function fail(msg: string): never {
 }
 
 /** Starts a node script; resolves with its first JSON "listening" line. */
-function start(name: string, script: string, argv: string[], waitFor = "listening"): Promise<Record<string, string>> {
+function start(
+  name: string,
+  script: string,
+  argv: string[],
+  waitFor = "listening",
+): Promise<Record<string, string>> {
   const child = spawn(process.execPath, [script, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   const errors: string[] = [];
@@ -98,7 +103,10 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   // 1. Baseline from the training texts, through the same feature code the service runs.
   const texts = readFileSync(TRAINING, "utf8").split("\n").filter(Boolean);
-  const csv = [FEATURE_NAMES.join(","), ...texts.map((t) => FEATURE_NAMES.map((f) => features(t)[f]).join(","))];
+  const csv = [
+    FEATURE_NAMES.join(","),
+    ...texts.map((t) => FEATURE_NAMES.map((f) => features(t)[f]).join(",")),
+  ];
   writeFileSync(join(work, "training-features.csv"), `${csv.join("\n")}\n`);
   console.log(`demo: building the baseline from ${texts.length} training texts`);
   await run(CLI, [
@@ -143,11 +151,24 @@ async function main(): Promise<void> {
   await start(
     "traffic",
     TRAFFIC,
-    ["--target", service.url, "--rps", args.rps, "--drift-after", String(driftAfter), "--scenario", args.scenario],
+    [
+      "--target",
+      service.url,
+      "--rps",
+      args.rps,
+      "--drift-after",
+      String(driftAfter),
+      "--scenario",
+      args.scenario,
+    ],
     "started",
   );
-  console.log(`demo: collector ${collector.query} (status page, /metrics, /api/v1/models) · OTLP ${collector.otlp}`);
-  console.log(`demo: service ${service.url} · scenario "${args.scenario}" starts after ${driftAfter}s · window ${window}s`);
+  console.log(
+    `demo: collector ${collector.query} (status page, /metrics, /api/v1/models) · OTLP ${collector.otlp}`,
+  );
+  console.log(
+    `demo: service ${service.url} · scenario "${args.scenario}" starts after ${driftAfter}s · window ${window}s`,
+  );
   console.log("demo: Ctrl-C to stop\n");
 
   const maxD = new Map<string, { before: number; after: number; crossedAt?: number }>();
@@ -189,7 +210,9 @@ async function main(): Promise<void> {
   console.log("\ndemo: summary (KS D against the training baseline, before → after the scenario started)");
   for (const [feature, m] of maxD) {
     const crossed = m.crossedAt !== undefined ? `  crossed 0.25 at ${m.crossedAt}s` : "";
-    console.log(`  ${feature.padEnd(18)} max before ${m.before.toFixed(3)}  max after ${m.after.toFixed(3)}${crossed}`);
+    console.log(
+      `  ${feature.padEnd(18)} max before ${m.before.toFixed(3)}  max after ${m.after.toFixed(3)}${crossed}`,
+    );
   }
   console.log(`demo: done in ${Math.round((Date.now() - t0) / 1000)}s`);
   stopAll(0);

@@ -35,7 +35,8 @@ export function features(text: string): Record<FeatureName, number> {
 
 /** Classifies a text. The three class scores go through a softmax, so confidence is a probability. */
 export function predict(text: unknown): Result {
-  if (typeof text !== "string" || text.trim() === "") throw new ValidationError("text must be a non-empty string");
+  if (typeof text !== "string" || text.trim() === "")
+    throw new ValidationError("text must be a non-empty string");
   if (text.length > 5000) throw new ValidationError("text is longer than 5000 characters");
   const f = features(text);
   const c = f.sentiment_score;

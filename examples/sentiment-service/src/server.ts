@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { ModelMonitor, startMonitoring } from "@mlwatch/sdk";
-import { MODEL_NAME, MODEL_VERSION, predict, type Label, ValidationError } from "./model.js";
+import { type Label, MODEL_NAME, MODEL_VERSION, predict, ValidationError } from "./model.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -26,7 +26,11 @@ const monitoring = startMonitoring({
   endpoint: args.otlp,
   exportIntervalMillis: Number(args["export-interval"]),
 });
-const monitor = new ModelMonitor({ modelName: MODEL_NAME, modelVersion: MODEL_VERSION, endpoint: "/predict" });
+const monitor = new ModelMonitor({
+  modelName: MODEL_NAME,
+  modelVersion: MODEL_VERSION,
+  endpoint: "/predict",
+});
 
 /** Predictions made here, kept briefly so feedback can be joined with them. */
 const recent = new Map<string, Label>();
@@ -72,10 +76,15 @@ async function handlePredict(req: IncomingMessage, res: ServerResponse): Promise
     const inject = args["allow-fault-injection"];
     const extraMs = inject ? Number(req.headers["x-inject-delay-ms"] ?? 0) || 0 : 0;
     await sleep(inferenceDelayMs(extraMs));
-    if (inject && req.headers["x-inject-error"] === "timeout") throw new ModelTimeoutError("model did not answer in time");
+    if (inject && req.headers["x-inject-error"] === "timeout")
+      throw new ModelTimeoutError("model did not answer in time");
     const result = predict(body.text);
     const requestId = typeof body.request_id === "string" ? body.request_id : randomUUID();
-    monitor.recordPrediction({ predictedClass: result.label, confidence: result.confidence, features: result.features });
+    monitor.recordPrediction({
+      predictedClass: result.label,
+      confidence: result.confidence,
+      features: result.features,
+    });
     if (recent.size >= RECENT_LIMIT) recent.delete(recent.keys().next().value as string);
     recent.set(requestId, result.label);
     timer.end();

@@ -38,7 +38,11 @@ let stopping = false;
 
 async function one(drifting: boolean): Promise<void> {
   const active = drifting ? scenario : "none";
-  const { text, tone } = review(r, active === "complaints" ? COMPLAINT_MIX : NORMAL_MIX, active === "long-reviews");
+  const { text, tone } = review(
+    r,
+    active === "complaints" ? COMPLAINT_MIX : NORMAL_MIX,
+    active === "long-reviews",
+  );
   const headers: Record<string, string> = { "content-type": "application/json" };
   let body: string = JSON.stringify({ text });
   const x = r();
@@ -80,7 +84,10 @@ let next = Date.now();
 function tick(): void {
   if (stopping) return;
   const now = Date.now();
-  if (durationMs > 0 && now - started >= durationMs) return finish();
+  if (durationMs > 0 && now - started >= durationMs) {
+    finish();
+    return;
+  }
   // Catch up after a slow tick instead of drifting below the target rate.
   while (next <= now) {
     void one(now - started >= driftAfterMs);

@@ -1,5 +1,13 @@
-import { type Attributes, type Counter, diag, type Histogram, type Meter, metrics, type UpDownCounter } from "@opentelemetry/api";
 import { Attr, Instruments } from "@mlwatch/semconv";
+import {
+  type Attributes,
+  type Counter,
+  diag,
+  type Histogram,
+  type Meter,
+  metrics,
+  type UpDownCounter,
+} from "@opentelemetry/api";
 
 export interface ModelMonitorOptions {
   modelName: string;
@@ -29,7 +37,8 @@ const SDK_SCOPE = "@mlwatch/sdk";
 
 /** The name a failed request is counted under: the error's class name, or its type for non-errors. */
 export function errorTypeOf(error: unknown): string {
-  if (error instanceof Error) return error.name && error.name !== "Error" ? error.name : error.constructor.name;
+  if (error instanceof Error)
+    return error.name && error.name !== "Error" ? error.name : error.constructor.name;
   if (error === null) return "null";
   return typeof error;
 }
@@ -141,7 +150,10 @@ export class ModelMonitor {
    * Wraps a function so that every call is recorded as a request. Errors
    * (thrown or rejected) are recorded and passed on unchanged.
    */
-  wrap<A extends unknown[], R>(fn: (...args: A) => R, options: { endpoint?: string } = {}): (...args: A) => R {
+  wrap<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    options: { endpoint?: string } = {},
+  ): (...args: A) => R {
     const endpoint = options.endpoint ?? this.defaultEndpoint;
     return (...args: A): R => {
       const timer = this.startRequest(endpoint);

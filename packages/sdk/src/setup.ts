@@ -1,7 +1,13 @@
+import { Instruments } from "@mlwatch/semconv";
 import { diag, metrics } from "@opentelemetry/api";
 import { OTLPMetricExporter as OTLPJsonMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPMetricExporter as OTLPProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
-import { defaultResource, detectResources, envDetector, resourceFromAttributes } from "@opentelemetry/resources";
+import {
+  defaultResource,
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+} from "@opentelemetry/resources";
 import {
   AggregationType,
   MeterProvider,
@@ -9,7 +15,6 @@ import {
   type PushMetricExporter,
   type ViewOptions,
 } from "@opentelemetry/sdk-metrics";
-import { Instruments } from "@mlwatch/semconv";
 
 export type OtlpProtocol = "http/protobuf" | "http/json";
 
@@ -70,12 +75,19 @@ export function startMonitoring(options: MonitoringOptions = {}): Monitoring {
   let exporter = options.exporter;
   if (!exporter) {
     // An explicit endpoint is a base URL; without one the exporter reads OTEL_EXPORTER_OTLP_* itself.
-    const base = options.endpoint ?? (process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? undefined : "http://127.0.0.1:4318");
+    const base =
+      options.endpoint ?? (process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? undefined : "http://127.0.0.1:4318");
     const config = base ? { url: `${base.replace(/\/+$/, "")}/v1/metrics` } : {};
-    exporter = protocol === "http/json" ? new OTLPJsonMetricExporter(config) : new OTLPProtoMetricExporter(config);
+    exporter =
+      protocol === "http/json" ? new OTLPJsonMetricExporter(config) : new OTLPProtoMetricExporter(config);
   }
   const resource = defaultResource()
-    .merge(resourceFromAttributes({ "service.name": options.serviceName ?? "unknown_service", ...options.resourceAttributes }))
+    .merge(
+      resourceFromAttributes({
+        "service.name": options.serviceName ?? "unknown_service",
+        ...options.resourceAttributes,
+      }),
+    )
     .merge(detectResources({ detectors: [envDetector] }));
   const interval = options.exportIntervalMillis ?? envInterval() ?? 10_000;
   const meterProvider = new MeterProvider({
@@ -90,7 +102,9 @@ export function startMonitoring(options: MonitoringOptions = {}): Monitoring {
     ],
   });
   if (options.registerGlobal !== false && !metrics.setGlobalMeterProvider(meterProvider)) {
-    diag.warn("mlwatch: a global meter provider is already registered; pass meterProvider.getMeter() to ModelMonitor");
+    diag.warn(
+      "mlwatch: a global meter provider is already registered; pass meterProvider.getMeter() to ModelMonitor",
+    );
   }
   return {
     meterProvider,
