@@ -56,7 +56,7 @@ function goodJson(value = 1): string {
   });
 }
 
-async function post(body: BodyInit, headers: Record<string, string>, path = "/v1/metrics") {
+async function post(body: string | Uint8Array, headers: Record<string, string>, path = "/v1/metrics") {
   const res = await fetch(`${otlp}${path}`, { method: "POST", body, headers: { ...auth, ...headers } });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
