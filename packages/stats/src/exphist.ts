@@ -155,7 +155,7 @@ function checkInt(name: string, v: unknown, lo: number, hi: number): number {
 }
 
 /** One cell of the ordered value axis: a bucket clamped to [min, max]. */
-interface Cell {
+export interface Cell {
   /** smallest value the cell's mass can take */
   a: number;
   /** largest value the cell's mass can take */
@@ -539,23 +539,26 @@ export class ExpHistogram {
 
   /**
    * The histogram as an ordered list of cells (most negative first): negative
-   * buckets, the zero bucket, positive buckets. Each bucket's value extent is
-   * clamped to the exact [min, max].
+   * buckets, the zero bucket, positive buckets, each with the value extent
+   * [a, b] its mass is spread over by cdf()/quantile(): the bucket's
+   * boundaries clamped to the exact [min, max] and kept outside the zero
+   * bucket's [-zeroThreshold, zeroThreshold]. `kind` 0: log-uniform positive,
+   * 1: log-uniform in |v| negative, 2: uniform (zero bucket).
    */
-  private cells(): Cell[] {
+  cells(): Cell[] {
     const out: Cell[] = [];
     const s = this._scale;
     const mn = this._min;
     const mx = this._max;
+    const zt = this._zeroThreshold;
     const neg = this.neg;
     for (let i = neg.hi; i >= neg.lo; i--) {
       const c = neg.counts[i - neg.base];
       if (c === 0) continue;
-      const [a, b] = clampExtent(-upperOf(i, s), -lowerOf(i, s), mn, mx);
+      const [a, b] = clampExtent(-upperOf(i, s), -Math.max(lowerOf(i, s), zt), mn, mx);
       out.push({ a, b, count: c, kind: 1 });
     }
     if (this._zeroCount > 0) {
-      const zt = this._zeroThreshold;
       const [a, b] = clampExtent(-zt, zt, mn, mx);
       out.push({ a, b, count: this._zeroCount, kind: 2 });
     }
@@ -563,7 +566,7 @@ export class ExpHistogram {
     for (let i = pos.lo; i <= pos.hi; i++) {
       const c = pos.counts[i - pos.base];
       if (c === 0) continue;
-      const [a, b] = clampExtent(lowerOf(i, s), upperOf(i, s), mn, mx);
+      const [a, b] = clampExtent(Math.max(lowerOf(i, s), zt), upperOf(i, s), mn, mx);
       out.push({ a, b, count: c, kind: 0 });
     }
     return out;
@@ -577,6 +580,7 @@ export class ExpHistogram {
     const s = this._scale;
     const mn = this._min;
     const mx = this._max;
+    const zt = this._zeroThreshold;
     let cum = 0;
     const neg = this.neg;
     if (x >= 0) {
@@ -585,7 +589,7 @@ export class ExpHistogram {
       for (let i = neg.hi; i >= neg.lo; i--) {
         const c = neg.counts[i - neg.base];
         if (c === 0) continue;
-        clampTo(-upperOf(i, s), -lowerOf(i, s), mn, mx);
+        clampTo(-upperOf(i, s), -Math.max(lowerOf(i, s), zt), mn, mx);
         if (x >= EB) {
           cum += c;
           continue;
@@ -595,7 +599,6 @@ export class ExpHistogram {
       }
     }
     if (this._zeroCount > 0) {
-      const zt = this._zeroThreshold;
       clampTo(-zt, zt, mn, mx);
       if (x >= EB) cum += this._zeroCount;
       else {
@@ -607,7 +610,7 @@ export class ExpHistogram {
     for (let i = pos.lo; i <= pos.hi; i++) {
       const c = pos.counts[i - pos.base];
       if (c === 0) continue;
-      clampTo(lowerOf(i, s), upperOf(i, s), mn, mx);
+      clampTo(Math.max(lowerOf(i, s), zt), upperOf(i, s), mn, mx);
       if (x >= EB) {
         cum += c;
         continue;

@@ -1,10 +1,44 @@
+/**
+ * @mlwatch/stats — pure statistics for ML monitoring: OpenTelemetry
+ * exponential histograms and the two-sample measures computed from them or
+ * from raw samples. No runtime dependencies, no I/O. See docs/statistics.md.
+ */
+
 export {
+  alignCategories,
+  type ChiSquareResult,
+  chiSquareGoodnessOfFit,
+  chiSquareHomogeneity,
+  jsCategorical,
+  psiCategorical,
+  twoProportionZTest,
+  type ZTestResult,
+} from "./categorical.js";
+export {
+  binCounts,
+  commonBins,
+  jensenShannon,
+  jsHistograms,
+  jsSamples,
+  PSI_EPSILON,
+  psi,
+  psiHistograms,
+  psiSamples,
+  quantileEdges,
+  sameZeroThreshold,
+  type WassersteinResult,
+  wassersteinHistograms,
+  wassersteinSamples,
+} from "./drift.js";
+export {
+  type Cell,
+  DEFAULT_MAX_SIZE,
   ExpHistogram,
   type ExpHistogramJSON,
   type ExpHistogramOptions,
   type OtlpExpHistogramPoint,
 } from "./exphist.js";
-export { kolmogorovSf, ks2ExactSf, kstwoSf } from "./kolmogorov.js";
+export { durbinCdf, kolmogorovSf, ks2ExactSf, kstwoSf, pelzGoodCdf, smirnovSf } from "./kolmogorov.js";
 export {
   KS_EXACT_MAX_N,
   type KsResult,
@@ -14,3 +48,5 @@ export {
   ksSamples,
 } from "./ks.js";
 export { lowerBoundary, MAX_SCALE, MIN_SCALE, mapToIndex } from "./mapping.js";
+export { burnRate, burnRateThreshold, errorBudgetRemaining, errorRatio } from "./slo.js";
+export { chiSquareSf, erfc, gammaP, gammaQ, lnFactorial, lnGamma, normalSf } from "./special.js";

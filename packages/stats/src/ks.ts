@@ -1,3 +1,4 @@
+import { sameZeroThreshold } from "./drift.js";
 import type { ExpHistogram } from "./exphist.js";
 import { ks2ExactSf, kstwoSf } from "./kolmogorov.js";
 
@@ -73,7 +74,13 @@ export function ks2Pvalue(d: number, n: number, m: number): number {
 /** P(D_k >= d) for the one-sample Kolmogorov distribution with k = round(n*m/(n+m)) (at least 1). */
 export function ksAsymptoticPvalue(d: number, n: number, m: number): number {
   const en = (n * m) / (n + m);
-  return Math.min(1, Math.max(0, kstwoSf(d, Math.max(1, Math.round(en)))));
+  return Math.min(1, Math.max(0, kstwoSf(d, Math.max(1, roundHalfEven(en)))));
+}
+
+/** Round to the nearest integer, ties to even (numpy's np.round). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /**
@@ -103,16 +110,7 @@ export function ksHistograms(a: ExpHistogram, b: ExpHistogram): KsResult {
   const n = a.count;
   const m = b.count;
   if (!(n > 0) || !(m > 0)) return { d: Number.NaN, pValue: Number.NaN, n, m, errorBound: Number.NaN };
-  let ha = a;
-  let hb = b;
-  if (ha.zeroThreshold !== hb.zeroThreshold) {
-    ha = a.clone();
-    hb = b.clone();
-    while (ha.zeroThreshold !== hb.zeroThreshold) {
-      if (ha.zeroThreshold < hb.zeroThreshold) ha.widenZeroThreshold(hb.zeroThreshold);
-      else hb.widenZeroThreshold(ha.zeroThreshold);
-    }
-  }
+  const [ha, hb] = sameZeroThreshold(a, b);
   const scale = Math.min(ha.scale, hb.scale);
   let lower = 0;
   let upper = 0;
