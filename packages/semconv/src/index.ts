@@ -15,6 +15,14 @@ export const Attr = {
   featureSign: "ml.feature.sign",
   segment: "ml.segment",
   outcome: "ml.outcome",
+  /** The category of a categorical feature value (capped per feature; overflow goes to OTHER_CATEGORY). */
+  featureCategory: "ml.feature.category",
+  /** Request id of a sampled prediction (log records only). */
+  requestId: "ml.request.id",
+  /** Confidence of a sampled prediction (log records only). */
+  predictionConfidence: "ml.prediction.confidence",
+  /** JSON text of the model inputs of a sampled prediction, only when the user opts in (log records only). */
+  predictionInput: "ml.prediction.input",
 } as const;
 export type AttrKey = (typeof Attr)[keyof typeof Attr];
 
@@ -30,7 +38,32 @@ export const PromLabel: Record<AttrKey, string> = {
   [Attr.featureSign]: "sign",
   [Attr.segment]: "segment",
   [Attr.outcome]: "outcome",
+  [Attr.featureCategory]: "category",
+  [Attr.requestId]: "request_id",
+  [Attr.predictionConfidence]: "confidence",
+  [Attr.predictionInput]: "input",
 };
+
+/** Category that stands for every value past a categorical feature's cardinality cap. */
+export const OTHER_CATEGORY = "__other__";
+
+/**
+ * Sampled predictions travel as OTel log records with this event name and
+ * attributes: model name and version, request id, predicted class,
+ * confidence, segment, and the input only when the user opts in.
+ */
+export const SampledPredictionEvent = {
+  eventName: "ml.prediction.sampled",
+  attributes: [
+    Attr.modelName,
+    Attr.modelVersion,
+    Attr.requestId,
+    Attr.predictedClass,
+    Attr.predictionConfidence,
+    Attr.segment,
+    Attr.predictionInput,
+  ],
+} as const;
 
 export type InstrumentKind = "counter" | "updowncounter" | "histogram" | "gauge";
 
@@ -112,6 +145,14 @@ export const Instruments = {
     description: "Values of a numeric model input feature",
     attributes: [...modelAttrs, Attr.featureName, Attr.featureSign],
     prom: "ml_feature_value",
+  },
+  featureCategory: {
+    name: "ml.feature.category",
+    kind: "counter",
+    unit: "{value}",
+    description: "Values of a categorical model input feature, by category",
+    attributes: [...modelAttrs, Attr.featureName, Attr.featureCategory],
+    prom: "ml_feature_category_total",
   },
   segmentOutcomes: {
     name: "ml.segment.outcomes",
