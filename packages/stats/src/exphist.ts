@@ -467,7 +467,7 @@ export class ExpHistogram {
       hi = -lowerBoundary(this.neg.lo, s);
     }
     if (this._zeroCount > 0) {
-      lo = Math.min(lo, -zt);
+      lo = Math.min(lo, zt === 0 ? 0 : -zt);
       hi = Math.max(hi, zt);
     }
     if (!this.pos.isEmpty) {
@@ -650,7 +650,7 @@ export class ExpHistogram {
     for (const cell of cells) {
       if (cum + cell.count >= r) {
         const v = valueAtFraction(cell, (r - cum) / cell.count);
-        return Math.min(this._max, Math.max(this._min, v));
+        return Math.min(this._max, Math.max(this._min, v)) + 0; // + 0 turns -0 into 0
       }
       cum += cell.count;
     }

@@ -35,7 +35,14 @@ export function mapToIndex(v: number, scale: number): number {
   const exactPow2 = (hi & 0xfffff) === 0 && u32[LO] === 0;
   if (scale <= 0) return (exactPow2 ? exp - 1 : exp) >> -scale;
   if (exactPow2) return (exp << scale) - 1;
-  return Math.ceil(Math.log(v) * SCALE_FACTOR[scale]) - 1;
+  // v lies strictly inside the octave (2^exp, 2^(exp+1)), i.e. in buckets
+  // [exp·2^s, (exp+1)·2^s - 1]; clamping to that range makes the mapping exact
+  // next to powers of two, where the logarithm alone can be one bucket off.
+  const i = Math.ceil(Math.log(v) * SCALE_FACTOR[scale]) - 1;
+  const first = exp << scale;
+  if (i < first) return first;
+  const last = ((exp + 1) << scale) - 1;
+  return i > last ? last : i;
 }
 
 const SCALE_FACTOR: number[] = [];
