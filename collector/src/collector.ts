@@ -14,6 +14,8 @@ import { renderMetrics, type SelfStats } from "./export/metrics.js";
 import type { LogsRequest, MetricsRequest } from "./otlp/types.js";
 import { Normalizer } from "./pipeline/normalize.js";
 import { createOtlpReceiver, type IngestResult } from "./receiver/otlp-http.js";
+import { Checkpointer } from "./store/checkpoint.js";
+import { type Db, openDatabase } from "./store/database.js";
 import { ModelStore } from "./store/model-store.js";
 
 /** Bucket bounds of the reference design's confidence histogram. */
@@ -30,6 +32,9 @@ export class Collector {
   readonly store: ModelStore;
   readonly baselines: BaselineStore;
   private readonly normalizer: Normalizer;
+  private readonly db: Db;
+  private readonly checkpointer: Checkpointer;
+  private checkpointTimer?: NodeJS.Timeout;
   private snapshot: AnalysisSnapshot = emptySnapshot;
   private readonly self: SelfStats;
   private otlpServer?: Server;
@@ -49,15 +54,18 @@ export class Collector {
         [Instruments.confidence.name, CONFIDENCE_BOUNDS],
       ]),
     );
-    this.baselines = new BaselineStore(config.baselines.dir);
+    this.db = openDatabase(config.storage.path);
+    this.baselines = new BaselineStore(this.db);
     const now = Date.now();
     this.normalizer = new Normalizer(BigInt(now) * 1_000_000n);
+    this.checkpointer = new Checkpointer(this.db, this.store, this.normalizer);
     this.self = {
       requests: new Map(),
       rejectedPoints: new Map(),
       activeStreams: 0,
       logRecords: 0,
       lastAnalysisSeconds: 0,
+      lastCheckpointSeconds: 0,
       startedAtMs: now,
     };
   }
@@ -124,8 +132,27 @@ export class Collector {
     return { model, windowSeconds: this.config.windows.analysisSeconds, atMs: this.snapshot.atMs, features };
   }
 
+  /** Writes a checkpoint now. */
+  checkpoint(): void {
+    const t0 = performance.now();
+    this.checkpointer.save();
+    this.self.lastCheckpointSeconds = (performance.now() - t0) / 1000;
+  }
+
   async start(): Promise<Listening> {
     for (const p of this.baselines.loadAll()) this.log(`mlwatch collector: skipped baseline ${p}`);
+    if (this.config.baselines.dir) {
+      for (const p of this.baselines.importDir(this.config.baselines.dir))
+        this.log(`mlwatch collector: skipped baseline ${p}`);
+    }
+    const restored = this.checkpointer.restore();
+    for (const p of restored.problems) this.log(`mlwatch collector: checkpoint: ${p}`);
+    if (restored.series || restored.streams) {
+      this.log(
+        `mlwatch collector: restored ${restored.series} series and ${restored.streams} streams from ${this.config.storage.path}`,
+      );
+      this.analyzeNow();
+    }
     const countRequest = (signal: string, status: number) => {
       const key = `${signal} ${status}`;
       this.self.requests.set(key, (this.self.requests.get(key) ?? 0) + 1);
@@ -154,6 +181,14 @@ export class Collector {
       }
     }, this.config.analysis.intervalSeconds * 1000);
     this.timer.unref();
+    this.checkpointTimer = setInterval(() => {
+      try {
+        this.checkpoint();
+      } catch (e) {
+        this.log(`mlwatch collector: checkpoint failed: ${(e as Error).message}`);
+      }
+    }, this.config.storage.checkpointSeconds * 1000);
+    this.checkpointTimer.unref();
     this.isReady = true;
     return { otlp, query };
   }
@@ -162,7 +197,13 @@ export class Collector {
   async stop(): Promise<void> {
     this.isReady = false;
     if (this.timer) clearInterval(this.timer);
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
     await Promise.all([close(this.otlpServer), close(this.queryServer)]);
+    try {
+      this.checkpoint();
+    } finally {
+      this.db.close();
+    }
   }
 }
 

@@ -14,7 +14,7 @@ beforeAll(async () => {
     parseConfig({
       otlp: { port: 0, maxBodyBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024, bearerToken: "t0ken" },
       query: { port: 0 },
-      baselines: { dir: "/nonexistent/mlwatch-test" },
+      storage: { path: ":memory:" },
     }),
     () => {},
   );

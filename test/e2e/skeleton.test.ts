@@ -3,7 +3,7 @@
 // process, which is scraped on /metrics.
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ModelMonitor, type OtlpProtocol, startMonitoring } from "@mlwatch/sdk";
 import { ExpHistogram } from "@mlwatch/stats";
@@ -37,7 +37,6 @@ async function runScenario(
     "analysis: { intervalSeconds: 0.2 }",
   ]);
   // Baseline: three features from the same reference distributions.
-  mkdirSync(join(collector.dir, "baselines"), { recursive: true });
   const baseline = makeBaseline({
     model,
     features: {

@@ -54,7 +54,7 @@ export interface CollectorHandle extends Started {
   close(): Promise<void>;
 }
 
-/** Starts the collector CLI with a YAML config written from `yaml` lines (ports default to 0). */
+/** Starts the collector CLI with a YAML config written from `yaml` lines (ports default to 0, storage in `dir`). */
 export async function startCollector(
   yaml: string[] = [],
   dir = mkdtempSync(join(tmpdir(), "mlwatch-test-")),

@@ -1,76 +1,120 @@
-// Baselines kept in memory (parsed once, histograms ready for comparison)
-// and persisted as one JSON file per model, written atomically so a crash
-// mid-write never leaves a corrupt baseline behind.
+// Baselines, persisted in the collector's SQLite file and kept parsed in
+// memory with their histograms ready for comparison. One baseline per model
+// and version; the version-less one is the model's default. A baseline is
+// validated completely before anything stored is replaced.
 
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ExpHistogram } from "@mlwatch/stats";
-import { type Baseline, parseBaseline } from "./format.js";
+import type { Db } from "../store/database.js";
+import { type Baseline, BaselineError, parseBaseline } from "./format.js";
 
 export interface LoadedBaseline {
   baseline: Baseline;
   features: Map<string, ExpHistogram>;
+  confidence?: ExpHistogram;
 }
 
-function fileNameOf(model: string): string {
-  return `${encodeURIComponent(model)}.json`;
-}
+const key = (model: string, version = "") => `${model}\u0000${version}`;
 
 export class BaselineStore {
-  private readonly byModel = new Map<string, LoadedBaseline>();
+  private readonly loaded = new Map<string, LoadedBaseline>();
 
-  constructor(private readonly dir: string) {}
+  constructor(private readonly db: Db) {}
 
-  /** Loads every baseline file in the folder; returns one message per file that could not be used. */
+  /** Loads every stored baseline; returns a message per row that could not be used. */
   loadAll(): string[] {
     const problems: string[] = [];
-    let names: string[];
-    try {
-      names = readdirSync(this.dir).filter((n) => n.endsWith(".json"));
-    } catch {
-      return problems; // no folder yet: no baselines
-    }
-    for (const name of names) {
+    const rows = this.db.prepare("SELECT model, version, body FROM baselines").all() as Array<{
+      model: string;
+      version: string;
+      body: string;
+    }>;
+    for (const r of rows) {
       try {
-        const b = parseBaseline(JSON.parse(readFileSync(join(this.dir, name), "utf8")));
-        this.byModel.set(b.model, load(b));
+        this.loaded.set(key(r.model, r.version), load(parseBaseline(JSON.parse(r.body))));
       } catch (e) {
-        problems.push(`${join(this.dir, name)}: ${(e as Error).message}`);
+        problems.push(
+          `stored baseline ${r.model}${r.version ? `@${r.version}` : ""}: ${(e as Error).message}`,
+        );
       }
     }
     return problems;
   }
 
-  get(model: string): LoadedBaseline | undefined {
-    return this.byModel.get(model);
+  /** Imports every *.json baseline file of a folder (e.g. dropped there by a deploy); returns problems per file. */
+  importDir(dir: string): string[] {
+    const problems: string[] = [];
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((n) => n.endsWith(".json"));
+    } catch {
+      return problems;
+    }
+    for (const name of names) {
+      try {
+        this.put(JSON.parse(readFileSync(join(dir, name), "utf8")));
+      } catch (e) {
+        problems.push(`${join(dir, name)}: ${(e as Error).message}`);
+      }
+    }
+    return problems;
+  }
+
+  /** The baseline for a model version, else the model's default one. */
+  get(model: string, version?: string): LoadedBaseline | undefined {
+    return (version ? this.loaded.get(key(model, version)) : undefined) ?? this.loaded.get(key(model));
+  }
+
+  /** Exactly the baseline stored under this model and version ("" or undefined: the default). */
+  getExact(model: string, version?: string): LoadedBaseline | undefined {
+    return this.loaded.get(key(model, version));
   }
 
   list(): Baseline[] {
-    return [...this.byModel.values()].map((l) => l.baseline);
+    return [...this.loaded.values()].map((l) => l.baseline);
   }
 
-  /** Validates, persists, then serves the baseline. Throws BaselineError for an invalid one. */
-  put(raw: unknown): Baseline {
+  /**
+   * Validates and stores a baseline. `expected` pins the model (and version)
+   * the caller addressed, so a body for another model is refused.
+   */
+  put(raw: unknown, expected: { model?: string; version?: string } = {}): Baseline {
     const b = parseBaseline(raw);
+    if (expected.model !== undefined && b.model !== expected.model) {
+      throw new BaselineError(`baseline is for model "${b.model}", not "${expected.model}"`);
+    }
+    if (expected.version !== undefined && (b.modelVersion ?? "") !== expected.version) {
+      throw new BaselineError(
+        `baseline is for version "${b.modelVersion ?? "(none)"}", not "${expected.version}" as addressed`,
+      );
+    }
     const loaded = load(b);
-    mkdirSync(this.dir, { recursive: true });
-    const path = join(this.dir, fileNameOf(b.model));
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(b));
-    renameSync(tmp, path);
-    this.byModel.set(b.model, loaded);
+    this.db
+      .prepare(
+        `INSERT INTO baselines (model, version, body, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (model, version) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`,
+      )
+      .run(b.model, b.modelVersion ?? "", JSON.stringify(b), new Date().toISOString());
+    this.loaded.set(key(b.model, b.modelVersion), loaded);
     return b;
   }
 
-  delete(model: string): boolean {
-    if (!this.byModel.delete(model)) return false;
-    rmSync(join(this.dir, fileNameOf(model)), { force: true });
-    return true;
+  delete(model: string, version?: string): boolean {
+    const r = this.db
+      .prepare("DELETE FROM baselines WHERE model = ? AND version = ?")
+      .run(model, version ?? "");
+    this.loaded.delete(key(model, version));
+    return r.changes > 0;
   }
 }
 
 function load(b: Baseline): LoadedBaseline {
   const features = new Map<string, ExpHistogram>();
   for (const [name, f] of Object.entries(b.features)) features.set(name, ExpHistogram.fromJSON(f.histogram));
-  return { baseline: b, features };
+  return {
+    baseline: b,
+    features,
+    confidence: b.confidence ? ExpHistogram.fromJSON(b.confidence) : undefined,
+  };
 }

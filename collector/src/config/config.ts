@@ -90,10 +90,19 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    storage: z
+      .object({
+        /** SQLite file for baselines and checkpoints; ":memory:" keeps nothing across restarts. */
+        path: z.string().min(1).default(".mlwatch/collector.db"),
+        /** How often window state is checkpointed; at most this much is re-counted from replicas after a crash. */
+        checkpointSeconds: z.number().positive().default(30),
+      })
+      .strict()
+      .default({}),
     baselines: z
       .object({
-        /** Folder of baseline JSON files, one per model; PUT baselines are written here too. */
-        dir: z.string().min(1).default(".mlwatch/baselines"),
+        /** Optional folder of baseline JSON files imported (validated, then stored) at start. */
+        dir: z.string().min(1).optional(),
       })
       .strict()
       .default({}),

@@ -14,6 +14,7 @@ export interface SelfStats {
   activeStreams: number;
   logRecords: number;
   lastAnalysisSeconds: number;
+  lastCheckpointSeconds: number;
   startedAtMs: number;
 }
 
@@ -130,6 +131,12 @@ function selfFamilies(x: Exposition, self: SelfStats, store: ModelStore): void {
   x.sample("mlwatch_collector_ignored_points_total", {}, store.ignoredPoints);
   x.family("mlwatch_collector_analysis_duration_seconds", "gauge", "Time the last analysis pass took");
   x.sample("mlwatch_collector_analysis_duration_seconds", {}, self.lastAnalysisSeconds);
+  x.family(
+    "mlwatch_collector_checkpoint_duration_seconds",
+    "gauge",
+    "Time the last checkpoint to SQLite took",
+  );
+  x.sample("mlwatch_collector_checkpoint_duration_seconds", {}, self.lastCheckpointSeconds);
   x.family("mlwatch_collector_resident_memory_bytes", "gauge", "Resident set size of the collector process");
   x.sample("mlwatch_collector_resident_memory_bytes", {}, process.memoryUsage.rss());
   x.family("mlwatch_collector_start_time_seconds", "gauge", "When the collector started, in Unix seconds");

@@ -3,7 +3,7 @@
 // point attributes — with resets detected; delta streams pass through. A
 // duplicate or out-of-order point is dropped so nothing counts twice.
 
-import { ExpHistogram } from "@mlwatch/stats";
+import { ExpHistogram, type ExpHistogramJSON } from "@mlwatch/stats";
 import {
   type Attributes,
   type ExpHistogramPoint,
@@ -39,6 +39,14 @@ interface StreamState {
   seenMs: number;
 }
 
+/** A stream's state as stored in a checkpoint (64-bit times as decimal strings). */
+export interface StreamJSON {
+  start: string;
+  time: string;
+  last: number | ExpHistogramJSON;
+  seenMs: number;
+}
+
 /** Stable key for an attribute map: sorted entries, so key order does not matter. */
 export function attributesKey(attrs: Attributes): string {
   const keys = Object.keys(attrs).sort();
@@ -49,6 +57,8 @@ export function attributesKey(attrs: Attributes): string {
 
 export class Normalizer {
   private readonly streams = new Map<string, StreamState>();
+  private readonly dirty = new Set<string>();
+  private readonly evicted = new Set<string>();
 
   /**
    * @param startedAtNs collector start time; a cumulative stream that began
@@ -106,10 +116,49 @@ export class Normalizer {
     for (const [k, s] of this.streams) {
       if (s.seenMs < cutoffMs) {
         this.streams.delete(k);
+        this.dirty.delete(k);
+        this.evicted.add(k);
         n++;
       }
     }
     return n;
+  }
+
+  /** Streams changed and streams forgotten since the last call, for a checkpoint. */
+  takeChanges(): { changed: Array<{ key: string; body: StreamJSON }>; removed: string[] } {
+    const changed: Array<{ key: string; body: StreamJSON }> = [];
+    for (const key of this.dirty) {
+      const s = this.streams.get(key);
+      if (!s) continue;
+      changed.push({
+        key,
+        body: {
+          start: String(s.start),
+          time: String(s.time),
+          last: typeof s.last === "number" ? s.last : s.last.toJSON(),
+          seenMs: s.seenMs,
+        },
+      });
+    }
+    const removed = [...this.evicted];
+    this.dirty.clear();
+    this.evicted.clear();
+    return { changed, removed };
+  }
+
+  /** Restores a stream from a checkpoint, so the next cumulative point is differenced against it. */
+  restore(key: string, body: StreamJSON): void {
+    this.streams.set(key, {
+      start: BigInt(body.start),
+      time: BigInt(body.time),
+      last: typeof body.last === "number" ? body.last : ExpHistogram.fromJSON(body.last),
+      seenMs: body.seenMs,
+    });
+  }
+
+  private set(key: string, state: StreamState): void {
+    this.streams.set(key, state);
+    this.dirty.add(key);
   }
 
   private sumPoint(
@@ -132,7 +181,7 @@ export class Normalizer {
       if (temporality === Temporality.Delta) {
         const prev = this.streams.get(stream);
         value = (typeof prev?.last === "number" ? prev.last : 0) + p.value;
-        this.streams.set(stream, {
+        this.set(stream, {
           start: p.startTimeUnixNano,
           time: p.timeUnixNano,
           last: value,
@@ -180,7 +229,7 @@ export class Normalizer {
     } else {
       delta = p.value - (prev.last as number);
     }
-    this.streams.set(stream, state);
+    this.set(stream, state);
     if (delta > 0)
       out.observations.push({ kind: "increment", metric: name, attributes: p.attributes, delta });
     else if (delta === 0 && !prev) out.skipped++;
@@ -236,7 +285,7 @@ export class Normalizer {
         }
       }
     }
-    this.streams.set(stream, state);
+    this.set(stream, state);
     if (delta && delta.count > 0) {
       out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta });
     } else if (!delta) {
@@ -252,7 +301,7 @@ export class Normalizer {
   ): boolean {
     const prev = this.streams.get(stream);
     if (prev && p.timeUnixNano <= prev.time) return false;
-    this.streams.set(stream, { start: p.startTimeUnixNano, time: p.timeUnixNano, last: 0, seenMs: nowMs });
+    this.set(stream, { start: p.startTimeUnixNano, time: p.timeUnixNano, last: 0, seenMs: nowMs });
     return true;
   }
 }

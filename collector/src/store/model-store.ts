@@ -5,11 +5,11 @@
 // instrument's own labels only, never by resource attributes.
 
 import { Attr, type InstrumentSpec, instrumentByName, PromLabel } from "@mlwatch/semconv";
-import { ExpHistogram } from "@mlwatch/stats";
+import { ExpHistogram, type ExpHistogramJSON } from "@mlwatch/stats";
 import type { Attributes } from "../otlp/types.js";
 import type { Observation } from "../pipeline/normalize.js";
 import { addClassicCounts } from "./classic-buckets.js";
-import { type Aggregate, SlidingWindow } from "./sliding-window.js";
+import { type Aggregate, SlidingWindow, type SlotJSON } from "./sliding-window.js";
 
 export type Labels = Record<string, string>;
 
@@ -39,6 +39,23 @@ export interface HistogramSeries {
 }
 
 export type Series = CounterSeries | LevelSeries | HistogramSeries;
+
+function seriesToJSON(s: Series): SeriesJSON {
+  switch (s.kind) {
+    case "counter":
+      return { kind: "counter", labels: s.labels, total: s.total, window: s.window.toJSON() };
+    case "level":
+      return { kind: "level", labels: s.labels, streams: [...s.streams] };
+    case "histogram":
+      return {
+        kind: "histogram",
+        labels: s.labels,
+        total: s.total.toJSON(),
+        classic: s.classic?.counts,
+        window: s.window.toJSON().map((x) => ({ slot: x.slot, value: x.value.toJSON() })),
+      };
+  }
+}
 
 export interface WindowSpec {
   slotMs: number;
@@ -79,10 +96,24 @@ function negated(h: ExpHistogram): ExpHistogram {
   });
 }
 
+/** A series as stored in a checkpoint. */
+export type SeriesJSON =
+  | { kind: "counter"; labels: Labels; total: number; window: SlotJSON<number>[] }
+  | { kind: "level"; labels: Labels; streams: Array<[string, { value: number; seenMs: number }]> }
+  | {
+      kind: "histogram";
+      labels: Labels;
+      total: ExpHistogramJSON;
+      classic?: number[];
+      window: SlotJSON<ExpHistogramJSON>[];
+    };
+
 export class ModelStore {
   /** instrument name → series key → series */
   readonly families = new Map<string, Map<string, Series>>();
   ignoredPoints = 0;
+  /** Series changed since the last checkpoint, as [family, key]. */
+  private readonly dirty = new Map<Series, [string, string]>();
 
   /**
    * @param classicBounds instruments re-exported as classic Prometheus
@@ -108,6 +139,20 @@ export class ModelStore {
     }
     const key = labelsKey(labels);
     let series = family.get(key);
+    this.ingestInto(family, spec, key, labels, series, obs, nowMs);
+    series = family.get(key);
+    if (series) this.dirty.set(series, [spec.name, key]);
+  }
+
+  private ingestInto(
+    family: Map<string, Series>,
+    spec: InstrumentSpec,
+    key: string,
+    labels: Labels,
+    series: Series | undefined,
+    obs: Observation,
+    nowMs: number,
+  ): void {
     switch (obs.kind) {
       case "increment": {
         if (!series) {
@@ -162,6 +207,54 @@ export class ModelStore {
         return;
       }
     }
+  }
+
+  /** Serialises the series changed since the last call, for a checkpoint. */
+  takeDirty(): Array<{ family: string; key: string; body: SeriesJSON }> {
+    const out: Array<{ family: string; key: string; body: SeriesJSON }> = [];
+    for (const [series, [family, key]] of this.dirty) out.push({ family, key, body: seriesToJSON(series) });
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Every series, serialised (a full checkpoint). */
+  dumpAll(): Array<{ family: string; key: string; body: SeriesJSON }> {
+    this.dirty.clear();
+    const out: Array<{ family: string; key: string; body: SeriesJSON }> = [];
+    for (const [family, series] of this.families) {
+      for (const [key, s] of series) out.push({ family, key, body: seriesToJSON(s) });
+    }
+    return out;
+  }
+
+  /** Restores one series from a checkpoint. */
+  restore(family: string, key: string, body: SeriesJSON): void {
+    let f = this.families.get(family);
+    if (!f) {
+      f = new Map();
+      this.families.set(family, f);
+    }
+    const { slotMs, slots } = this.window;
+    let series: Series;
+    if (body.kind === "counter") {
+      const window = new SlidingWindow(countAgg, slotMs, slots);
+      window.load(body.window);
+      series = { kind: "counter", labels: body.labels, total: body.total, window };
+    } else if (body.kind === "level") {
+      series = { kind: "level", labels: body.labels, streams: new Map(body.streams) };
+    } else {
+      const window = new SlidingWindow(histAgg, slotMs, slots);
+      window.load(body.window.map((s) => ({ slot: s.slot, value: ExpHistogram.fromJSON(s.value) })));
+      series = { kind: "histogram", labels: body.labels, total: ExpHistogram.fromJSON(body.total), window };
+      const bounds = this.classicBounds.get(family);
+      if (bounds && body.classic && body.classic.length === bounds.length + 1) {
+        series.classic = { bounds, counts: body.classic };
+      } else if (bounds) {
+        // Bucket bounds changed in the config: classic counts restart (Prometheus sees a counter reset).
+        series.classic = { bounds, counts: new Array(bounds.length + 1).fill(0) };
+      }
+    }
+    f.set(key, series);
   }
 
   /** All series of one instrument. */

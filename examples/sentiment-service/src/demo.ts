@@ -4,7 +4,7 @@
 // live health summary until stopped or --duration seconds pass.
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -121,7 +121,6 @@ async function main(): Promise<void> {
   ]);
 
   // 2. The collector, with a short window so the demo moves quickly.
-  mkdirSync(join(work, "baselines"));
   const window = Number(args.window);
   writeFileSync(
     join(work, "collector.yaml"),
@@ -131,7 +130,7 @@ async function main(): Promise<void> {
       `windows: { slotSeconds: 2, analysisSeconds: ${window} }`,
       // A higher minimum than the default keeps the first, thin windows from showing sampling noise as drift.
       "analysis: { intervalSeconds: 1, drift: { minSamples: 400 } }",
-      `baselines: { dir: ${JSON.stringify(join(work, "baselines"))} }`,
+      `storage: { path: ${JSON.stringify(join(work, "collector.db"))} }`,
     ].join("\n"),
   );
   const collector = await start("collector", CLI, ["collector", "--config", join(work, "collector.yaml")]);
