@@ -121,13 +121,15 @@ export class Collector {
         const ref = baseline?.features.get(r.feature);
         const cur = windows.get(r.feature);
         let distributions: { edges: number[]; baseline: number[]; current: number[] } | null = null;
+        // The raw window histogram too, for clients that bin or compare on their own.
+        const currentHistogram = cur ? cur.toJSON() : null;
         if (ref && ref.count > 0 && cur && cur.count > 0) {
           const edges = [...new Set(REPORT_QUANTILES.map((q) => ref.quantile(q)))];
           const mass = (h: typeof ref) =>
             edges.slice(1).map((e, i) => h.cdf(e) - (i === 0 ? 0 : h.cdf(edges[i])));
           distributions = { edges, baseline: mass(ref), current: mass(cur) };
         }
-        return { ...r, distributions };
+        return { ...r, distributions, currentHistogram };
       });
     return { model, windowSeconds: this.config.windows.analysisSeconds, atMs: this.snapshot.atMs, features };
   }
