@@ -3,7 +3,8 @@
  * distance and Wasserstein-1, each from raw samples and from exponential
  * histograms.
  */
-import type { Cell, ExpHistogram } from "./exphist.js";
+import { type Cell, type ExpHistogram, fractionBelow } from "./exphist.js";
+import { lnRatio } from "./mapping.js";
 
 /** Proportion used in place of an empty bin by psi(), as in the reference design. */
 export const PSI_EPSILON = 1e-4;
@@ -308,12 +309,7 @@ function cdfAt(mod: Model, x: number, cur: { k: number }): number {
   if (cur.k >= cells.length) return 1;
   const cell = cells[cur.k];
   if (x < cell.a) return before[cur.k] / n;
-  const { a, b } = cell;
-  let f: number;
-  if (cell.kind === 2) f = (x - a) / (b - a);
-  else if (cell.kind === 0) f = Math.log(x / a) / Math.log(b / a);
-  else f = Math.log(a / x) / Math.log(a / b);
-  return (before[cur.k] + f * cell.count) / n;
+  return (before[cur.k] + fractionBelow(cell, x) * cell.count) / n;
 }
 
 /**
@@ -321,11 +317,13 @@ function cdfAt(mod: Model, x: number, cur: { k: number }): number {
  * function linear in ln(y) over y in [p, p e^L] (the log-uniform pieces).
  */
 function integrateLogLinear(A: number, B: number, p: number, L: number): number {
+  const lnp = Math.log(p);
   const part = (t0: number, t1: number): number => {
-    // ∫ (A + B t) p L e^{Lt} dt = p (E1 - E0)(A + B t1 - B/L) + p B (t1 - t0) E0
-    const E0 = Math.exp(L * t0);
-    const dE = E0 * Math.expm1(L * (t1 - t0));
-    return p * (dE * (A + B * t1) + B * ((t1 - t0) * E0 - dE / L));
+    // ∫ (A + B t) p L e^{Lt} dt = (x1 - x0)(A + B t1) + B ((t1 - t0) x0 - (x1 - x0) / L), x_t = p e^{Lt}
+    const x0 = Math.exp(lnp + L * t0);
+    const dl = L * (t1 - t0);
+    const dx = dl < 1 ? x0 * Math.expm1(dl) : Math.exp(lnp + L * t1) - x0;
+    return dx * (A + B * t1) + (B === 0 ? 0 : B * ((t1 - t0) * x0 - dx / L));
   };
   const root = B !== 0 ? -A / B : Number.NaN;
   if (root > 0 && root < 1) return Math.abs(part(0, root)) + Math.abs(part(root, 1));
@@ -372,10 +370,10 @@ export function wassersteinHistograms(reference: ExpHistogram, current: ExpHisto
     const Du = cdfAt(ma, u, ca) - cdfAt(mb, u, cb);
     const Dv = leftLimit(ma, v, ca) - leftLimit(mb, v, cb);
     if (u >= t && u > 0) {
-      w += integrateLogLinear(Du, Dv - Du, u, Math.log(v / u));
+      w += integrateLogLinear(Du, Dv - Du, u, lnRatio(v, u));
     } else if (v <= -t && v < 0) {
       // y = -x runs over [-v, -u]; at y = -v the difference is Dv
-      w += integrateLogLinear(Dv, Du - Dv, -v, Math.log(u / v));
+      w += integrateLogLinear(Dv, Du - Dv, -v, lnRatio(u, v));
     } else {
       w += integrateLinear(Du, Dv - Du, v - u);
     }
@@ -410,12 +408,7 @@ function leftLimit(mod: Model, v: number, cur: { k: number }): number {
   if (k >= cells.length) return 1;
   const cell = cells[k];
   if (v <= cell.a) return before[k] / n;
-  const { a, b } = cell;
-  let f: number;
-  if (cell.kind === 2) f = (v - a) / (b - a);
-  else if (cell.kind === 0) f = Math.log(v / a) / Math.log(b / a);
-  else f = Math.log(a / v) / Math.log(a / b);
-  return (before[k] + f * cell.count) / n;
+  return (before[k] + fractionBelow(cell, v) * cell.count) / n;
 }
 
 function modelStd(h: ExpHistogram, m: Model): number {
@@ -426,7 +419,7 @@ function modelStd(h: ExpHistogram, m: Model): number {
     let ex2: number;
     if (a === b) ex2 = a * a;
     else if (c.kind === 2) ex2 = (a * a + a * b + b * b) / 3;
-    else ex2 = (b * b - a * a) / (2 * Math.log(b / a)); // log-uniform: E[x²] = (b² - a²) / (2 ln(b/a))
+    else ex2 = (b * b - a * a) / (2 * lnRatio(b, a)); // log-uniform: E[x²] = (b² - a²) / (2 ln(b/a))
     s2 += c.count * ex2;
   }
   const v = s2 / h.count - mean * mean;

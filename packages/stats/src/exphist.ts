@@ -1,4 +1,4 @@
-import { lowerBoundary, MAX_SCALE, MIN_SCALE, mapToIndex } from "./mapping.js";
+import { lnRatio, lowerBoundary, MAX_SCALE, MIN_SCALE, mapToIndex } from "./mapping.js";
 
 /** Serialised form of an {@link ExpHistogram}; counts per range start at bucket index `offset`. */
 export interface ExpHistogramJSON {
@@ -241,6 +241,7 @@ export class ExpHistogram {
       if (count !== 0) this._rejected++;
       return;
     }
+    if (value === 0) value = 0; // -0 → +0, so that min/max do not depend on the order of zeros
     this._count += count;
     this._sum += value * count;
     if (value < this._min) this._min = value;
@@ -449,8 +450,9 @@ export class ExpHistogram {
     } else {
       me._sum -= o._sum;
       const [lo, hi] = me.occupiedExtent();
-      if (o._min <= me._min || lo > me._min) me._min = Math.max(me._min, lo);
-      if (o._max >= me._max || hi < me._max) me._max = Math.min(me._max, hi);
+      // only an extreme that `other` may have removed can move, and only inwards to a bucket bound
+      if (o._min <= me._min) me._min = Math.max(me._min, lo);
+      if (o._max >= me._max) me._max = Math.min(me._max, hi);
       if (!me.hasBuckets()) me._scale = me.maxScale;
     }
     this.assign(me);
@@ -464,14 +466,14 @@ export class ExpHistogram {
     const zt = this._zeroThreshold;
     if (!this.neg.isEmpty) {
       lo = -lowerBoundary(this.neg.hi + 1, s);
-      hi = -lowerBoundary(this.neg.lo, s);
+      hi = -innerBound(this.neg.lo, s);
     }
     if (this._zeroCount > 0) {
       lo = Math.min(lo, zt === 0 ? 0 : -zt);
       hi = Math.max(hi, zt);
     }
     if (!this.pos.isEmpty) {
-      lo = Math.min(lo, lowerBoundary(this.pos.lo, s));
+      lo = Math.min(lo, innerBound(this.pos.lo, s));
       hi = lowerBoundary(this.pos.hi + 1, s);
     }
     return [lo, hi];
@@ -594,7 +596,7 @@ export class ExpHistogram {
           cum += c;
           continue;
         }
-        if (x >= EA) cum += c * (EA === EB ? 1 : Math.log(EA / x) / Math.log(EA / EB));
+        if (x >= EA) cum += c * (EA === EB ? 1 : lnRatio(EA, x) / lnRatio(EA, EB));
         return cum;
       }
     }
@@ -615,7 +617,7 @@ export class ExpHistogram {
         cum += c;
         continue;
       }
-      if (x >= EA) cum += c * (EA === EB ? 1 : Math.log(x / EA) / Math.log(EB / EA));
+      if (x >= EA) cum += c * (EA === EB ? 1 : lnRatio(x, EA) / lnRatio(EB, EA));
       break;
     }
     return Math.min(cum, this._count);
@@ -918,12 +920,30 @@ function valueAtFraction(cell: Cell, f: number): number {
   if (a === b) return a;
   if (cell.kind === 2) return a + f * (b - a);
   // log-uniform in |v| (for a negative cell both a and b are negative, b / a in (0, 1])
-  return a * (b / a) ** f;
+  const r = Math.exp(f * lnRatio(b, a));
+  return r < Number.POSITIVE_INFINITY
+    ? a * r
+    : Math.sign(a) * Math.exp(Math.log(Math.abs(a)) + f * lnRatio(b, a));
+}
+
+/** Fraction of a cell's mass at values <= x, for x inside [a, b] (the model of cdf()). */
+export function fractionBelow(cell: Cell, x: number): number {
+  const { a, b } = cell;
+  if (a === b) return x >= b ? 1 : 0;
+  if (cell.kind === 2) return (x - a) / (b - a);
+  if (cell.kind === 0) return lnRatio(x, a) / lnRatio(b, a);
+  return lnRatio(a, x) / lnRatio(a, b);
+}
+
+/** Lower boundary of bucket i, or the smallest subnormal for the bucket that also holds the subnormals. */
+function innerBound(i: number, s: number): number {
+  const b = lowerBoundary(i, s);
+  return b < 2 ** -1022 ? Number.MIN_VALUE : b;
 }
 
 /** Bucket boundaries kept inside the positive normal float64 range, so logs stay finite. */
 function lowerOf(i: number, s: number): number {
-  return Math.max(lowerBoundary(i, s), Number.MIN_VALUE);
+  return innerBound(i, s);
 }
 function upperOf(i: number, s: number): number {
   return Math.min(lowerBoundary(i + 1, s), Number.MAX_VALUE);

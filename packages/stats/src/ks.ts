@@ -65,7 +65,7 @@ export function ksSamples(a: ArrayLike<number>, b: ArrayLike<number>): KsResult 
 export function ks2Pvalue(d: number, n: number, m: number): number {
   if (!(d >= 0) || !(n > 0) || !(m > 0)) return Number.NaN;
   if (Math.max(n, m) <= KS_EXACT_MAX_N && Number.isInteger(n) && Number.isInteger(m)) {
-    const p = ks2ExactSf(d, n, m);
+    const p = ks2ExactSf(d, Math.max(n, m), Math.min(n, m)); // fixed orientation: symmetric in (n, m) to the bit
     if (p >= 0 && p <= 1) return p;
   }
   return ksAsymptoticPvalue(d, n, m);

@@ -42,7 +42,7 @@ export function mapToIndex(v: number, scale: number): number {
   const first = exp << scale;
   if (i < first) return first;
   const last = ((exp + 1) << scale) - 1;
-  return i > last ? last : i;
+  return Math.min(i, last);
 }
 
 const SCALE_FACTOR: number[] = [];
@@ -66,4 +66,13 @@ export function lowerBoundary(index: number, scale: number): number {
 /** Position of `v` within [base^index, base^(index+1)] in log space, in [0, 1] for values in the bucket. */
 export function logPosition(v: number, index: number, scale: number): number {
   return Math.log2(v) * 2 ** scale - index;
+}
+
+/**
+ * ln(x / y) for two numbers of the same sign, also when x / y over- or
+ * underflows (bucket bounds near the ends of the float64 range).
+ */
+export function lnRatio(x: number, y: number): number {
+  const r = x / y;
+  return r > 0 && r < Number.POSITIVE_INFINITY ? Math.log(r) : Math.log(Math.abs(x)) - Math.log(Math.abs(y));
 }
