@@ -151,13 +151,15 @@ function count(o: Json, camel: string, snake: string): number {
   return v === undefined ? 0 : countValue(v, camel);
 }
 
-function countValue(v: unknown, what: string): number {
-  let n: number;
+function countValue(v: unknown, what: string, index?: number): number {
+  // Fast path: a plain non-negative safe integer.
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
+  let n = Number.NaN;
   if (typeof v === "number") n = v;
   else if (typeof v === "string" && INT_RE.test(v)) n = Number(v);
-  else fail(`${what}: expected a non-negative integer, got ${describe(v)}`);
-  if (!Number.isInteger(n) || n < 0) fail(`${what}: expected a non-negative integer, got ${describe(v)}`);
-  if (n > Number.MAX_SAFE_INTEGER) fail(`${what} exceeds 2^53-1 (Number.MAX_SAFE_INTEGER)`);
+  const name = index === undefined ? what : `${what}[${index}]`;
+  if (!Number.isInteger(n) || n < 0) fail(`${name}: expected a non-negative integer, got ${describe(v)}`);
+  if (n > Number.MAX_SAFE_INTEGER) fail(`${name} exceeds 2^53-1 (Number.MAX_SAFE_INTEGER)`);
   return n;
 }
 
@@ -649,7 +651,7 @@ function numberPoint(o: Json, lim: DecodeLimits): NumberPoint | null {
 function countList(v: unknown, what: string, lim: DecodeLimits): number[] {
   const list = asArray(v, what, lim);
   const out = new Array<number>(list.length);
-  for (let i = 0; i < list.length; i++) out[i] = countValue(list[i], `${what}[${i}]`);
+  for (let i = 0; i < list.length; i++) out[i] = countValue(list[i], what, i);
   return out;
 }
 
@@ -666,8 +668,10 @@ function histogramPoint(o: Json, lim: DecodeLimits): HistogramPoint | null {
     explicitBounds: [],
   };
   const bounds = asArray(get(o, "explicitBounds", "explicit_bounds"), "explicitBounds", lim);
-  for (let i = 0; i < bounds.length; i++)
-    p.explicitBounds.push(doubleValue(bounds[i], `explicitBounds[${i}]`));
+  for (let i = 0; i < bounds.length; i++) {
+    const b = bounds[i];
+    p.explicitBounds.push(typeof b === "number" ? b : doubleValue(b, `explicitBounds[${i}]`));
+  }
   attributesInto(get(o, "attributes", "attributes"), p.attributes, lim);
   return noRecordedValue(o) ? null : p;
 }

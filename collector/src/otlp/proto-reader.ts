@@ -50,6 +50,34 @@ function truncated(): never {
   fail("unexpected end of message: a field runs past the end of its enclosing message");
 }
 
+// Short ASCII strings — attribute keys and values, metric and scope names — repeat
+// across the points of a request and across requests. A small direct-mapped cache
+// returns the same string for the same bytes, which saves building it (and the
+// garbage), and lets equal keys share memory downstream.
+const INTERN_MAX_BYTES = 32;
+const INTERN_SLOTS = 4096; // a power of two
+const interned: string[] = new Array<string>(INTERN_SLOTS).fill("");
+
+function internAscii(buf: Uint8Array, s: number, e: number): string | undefined {
+  let h = 0;
+  for (let i = s; i < e; i++) {
+    const c = buf[i]!;
+    if (c >= 0x80) return undefined;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  const slot = (h ^ (h >>> 13)) & (INTERN_SLOTS - 1);
+  const cached = interned[slot]!;
+  const n = e - s;
+  if (cached.length === n) {
+    let i = 0;
+    while (i < n && cached.charCodeAt(i) === buf[s + i]) i++;
+    if (i === n) return cached;
+  }
+  const str = String.fromCharCode.apply(null, buf.subarray(s, e) as unknown as number[]);
+  interned[slot] = str;
+  return str;
+}
+
 export class ProtoReader extends BinaryReader {
   readonly u8: Uint8Array;
   readonly dv: DataView;
@@ -197,18 +225,11 @@ export class ProtoReader extends BinaryReader {
     }
     this.pos = e;
     if (n === 0) return "";
-    const buf = this.u8;
-    if (n <= 24) {
-      // Short ASCII strings (attribute keys and values, names) are the common case.
-      let str = "";
-      for (let i = s; i < e; i++) {
-        const c = buf[i]!;
-        if (c >= 0x80) return utf8.decode(buf.subarray(s, e));
-        str += String.fromCharCode(c);
-      }
-      return str;
+    if (n <= INTERN_MAX_BYTES) {
+      const str = internAscii(this.u8, s, e);
+      if (str !== undefined) return str;
     }
-    return utf8.decode(buf.subarray(s, e));
+    return utf8.decode(this.u8.subarray(s, e));
   }
 
   /** A bytes field as lowercase hex, limited to maxStringBytes (of input). */
@@ -269,7 +290,14 @@ export class ProtoReader extends BinaryReader {
     const e = this.readLen(end);
     const buf = this.u8;
     let p = this.pos;
-    let count = out.length;
+    // Count the elements first (one per byte without the continuation bit) so the
+    // array is allocated once, at its final size.
+    let n = 0;
+    for (let i = p; i < e; i++) if (buf[i]! < 0x80) n++;
+    const start = out.length;
+    if (start + n > max) tooMany(what, max);
+    out.length = start + n;
+    let k = start;
     while (p < e) {
       let b = buf[p++]!;
       let v: number;
@@ -288,9 +316,7 @@ export class ProtoReader extends BinaryReader {
         }
         if (v > MAX_SAFE) tooBig(what);
       }
-      if (count >= max) tooMany(what, max);
-      out.push(v);
-      count++;
+      out[k++] = v;
     }
     this.pos = p;
   }

@@ -25,6 +25,8 @@ const fromExporter = createRequire(fromSdk.resolve("@opentelemetry/exporter-metr
 
 interface Serializer<T> {
   serializeRequest(request: T): Uint8Array | undefined;
+  /** What the exporter makes of our response body. */
+  deserializeResponse(data: Uint8Array): unknown;
 }
 
 interface Transformer {
