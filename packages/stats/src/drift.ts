@@ -355,9 +355,13 @@ export function wassersteinHistograms(reference: ExpHistogram, current: ExpHisto
   const [ra, rb] = sameZeroThreshold(reference, current);
   const ma = modelOf(ra);
   const mb = modelOf(rb);
-  const pts: number[] = [];
-  for (const m of [ma, mb]) for (const c of m.cells) pts.push(c.a, c.b);
-  pts.sort((p, q) => p - q);
+  // breakpoints: the cell ends of both models (each list is already ascending), merged
+  const pa = ma.cells.flatMap((c) => [c.a, c.b]);
+  const pb = mb.cells.flatMap((c) => [c.a, c.b]);
+  const pts = new Float64Array(pa.length + pb.length);
+  for (let i = 0, j = 0, k = 0; k < pts.length; k++) {
+    pts[k] = j >= pb.length || (i < pa.length && pa[i] <= pb[j]) ? pa[i++] : pb[j++];
+  }
   // [-t, t]: the zero bucket, where both model CDFs are linear in x
   const t = ra.zeroThreshold;
   const ca = { k: 0 };

@@ -574,7 +574,10 @@ export class ExpHistogram {
     return out;
   }
 
-  /** Interpolated number of observations <= x (see cdf()). Allocation-free. */
+  /**
+   * Interpolated number of observations <= x (see cdf()). Only the bucket
+   * holding x needs its boundaries; the others just add up. Allocation-free.
+   */
   rank(x: number): number {
     if (Number.isNaN(x) || this._count === 0) return Number.NaN;
     if (x < this._min) return 0;
@@ -583,42 +586,36 @@ export class ExpHistogram {
     const mn = this._min;
     const mx = this._max;
     const zt = this._zeroThreshold;
-    let cum = 0;
     const neg = this.neg;
-    if (x >= 0) {
-      cum += neg.total;
-    } else {
-      for (let i = neg.hi; i >= neg.lo; i--) {
-        const c = neg.counts[i - neg.base];
-        if (c === 0) continue;
-        clampTo(-upperOf(i, s), -Math.max(lowerOf(i, s), zt), mn, mx);
-        if (x >= EB) {
-          cum += c;
-          continue;
-        }
-        if (x >= EA) cum += c * (EA === EB ? 1 : lnRatio(EA, x) / lnRatio(EA, EB));
-        return cum;
-      }
-    }
-    if (this._zeroCount > 0) {
-      clampTo(-zt, zt, mn, mx);
-      if (x >= EB) cum += this._zeroCount;
-      else {
-        if (x >= EA) cum += this._zeroCount * (EB > EA ? (x - EA) / (EB - EA) : 1);
-        return cum;
-      }
-    }
     const pos = this.pos;
-    for (let i = pos.lo; i <= pos.hi; i++) {
-      const c = pos.counts[i - pos.base];
-      if (c === 0) continue;
-      clampTo(Math.max(lowerOf(i, s), zt), upperOf(i, s), mn, mx);
-      if (x >= EB) {
-        cum += c;
-        continue;
+    let cum = 0;
+    if (x < -zt) {
+      // buckets with a larger index than x's hold values below x
+      const i = mapToIndex(-x, s);
+      for (let j = Math.max(i + 1, neg.lo); j <= neg.hi; j++) cum += neg.counts[j - neg.base];
+      const c = neg.get(i);
+      if (c > 0) {
+        clampTo(-upperOf(i, s), -Math.max(lowerOf(i, s), zt), mn, mx);
+        cum += c * partial(x, 1);
       }
-      if (x >= EA) cum += c * (EA === EB ? 1 : lnRatio(x, EA) / lnRatio(EB, EA));
-      break;
+      return cum;
+    }
+    cum = neg.total;
+    if (x <= zt) {
+      if (this._zeroCount > 0) {
+        clampTo(-zt, zt, mn, mx);
+        cum += this._zeroCount * partial(x, 2);
+      }
+      return cum;
+    }
+    cum += this._zeroCount;
+    const i = mapToIndex(x, s);
+    const end = Math.min(i - 1, pos.hi);
+    for (let j = pos.lo; j <= end; j++) cum += pos.counts[j - pos.base];
+    const c = pos.get(i);
+    if (c > 0) {
+      clampTo(Math.max(lowerOf(i, s), zt), upperOf(i, s), mn, mx);
+      cum += c * partial(x, 0);
     }
     return Math.min(cum, this._count);
   }
@@ -647,16 +644,45 @@ export class ExpHistogram {
     if (q === 0) return this._min;
     if (q === 1) return this._max;
     const r = q * this._count;
+    const s = this._scale;
+    const mn = this._min;
+    const mx = this._max;
+    const zt = this._zeroThreshold;
+    let v = mx;
     let cum = 0;
-    const cells = this.cells();
-    for (const cell of cells) {
-      if (cum + cell.count >= r) {
-        const v = valueAtFraction(cell, (r - cum) / cell.count);
-        return Math.min(this._max, Math.max(this._min, v)) + 0; // + 0 turns -0 into 0
+    found: {
+      const neg = this.neg;
+      for (let i = neg.hi; i >= neg.lo; i--) {
+        const c = neg.counts[i - neg.base];
+        if (c === 0) continue;
+        if (cum + c >= r) {
+          clampTo(-upperOf(i, s), -Math.max(lowerOf(i, s), zt), mn, mx);
+          v = inverse((r - cum) / c, 1);
+          break found;
+        }
+        cum += c;
       }
-      cum += cell.count;
+      if (this._zeroCount > 0) {
+        if (cum + this._zeroCount >= r) {
+          clampTo(-zt, zt, mn, mx);
+          v = inverse((r - cum) / this._zeroCount, 2);
+          break found;
+        }
+        cum += this._zeroCount;
+      }
+      const pos = this.pos;
+      for (let i = pos.lo; i <= pos.hi; i++) {
+        const c = pos.counts[i - pos.base];
+        if (c === 0) continue;
+        if (cum + c >= r) {
+          clampTo(Math.max(lowerOf(i, s), zt), upperOf(i, s), mn, mx);
+          v = inverse((r - cum) / c, 0);
+          break found;
+        }
+        cum += c;
+      }
     }
-    return this._max;
+    return Math.min(mx, Math.max(mn, v)) + 0; // + 0 turns -0 into 0
   }
 
   /**
@@ -907,6 +933,19 @@ function clampTo(a: number, b: number, mn: number, mx: number): void {
   }
   EA = lo;
   EB = hi;
+}
+
+/** Fraction of the mass of the cell [EA, EB] (see clampTo) at values <= x; kind as in Cell. */
+function partial(x: number, kind: 0 | 1 | 2): number {
+  if (x >= EB) return 1;
+  if (x < EA) return 0;
+  const f = fractionBelow({ a: EA, b: EB, count: 0, kind }, x);
+  return f > 0 ? (f < 1 ? f : 1) : 0;
+}
+
+/** Value below which a fraction f of the mass of the cell [EA, EB] lies. */
+function inverse(f: number, kind: 0 | 1 | 2): number {
+  return valueAtFraction({ a: EA, b: EB, count: 0, kind }, f);
 }
 
 function clampExtent(a: number, b: number, mn: number, mx: number): [number, number] {

@@ -54,13 +54,22 @@ for (let s = 0; s <= MAX_SCALE; s++) SCALE_FACTOR[s] = Math.LOG2E * 2 ** s;
  * Infinity at the very ends of the float64 range.
  */
 export function lowerBoundary(index: number, scale: number): number {
-  if (scale <= 0) return 2 ** (index * 2 ** -scale);
+  if (scale <= 0) return pow2(index * 2 ** -scale);
   const e = index >> scale;
   const frac = index - e * 2 ** scale; // 0 <= frac < 2^scale
-  if (frac === 0) return 2 ** e;
-  const m = 2 ** (frac / 2 ** scale); // in [1, 2)
-  // Split the power of two so that neither factor under/overflows prematurely.
-  return e > 1000 ? m * 2 ** (e - 2) * 4 : e < -1000 ? m * 2 ** (e + 2) * 0.25 : m * 2 ** e;
+  if (frac === 0) return pow2(e);
+  return Math.exp(frac * LN2_SCALED[scale]) * pow2(e); // 2^(frac/2^s) in [1, 2), times 2^e
+}
+
+const LN2_SCALED: number[] = [];
+for (let s = 0; s <= MAX_SCALE; s++) LN2_SCALED[s] = Math.LN2 / 2 ** s;
+
+// 2^e for the exponents bucket boundaries can have (a table is faster than Math.pow)
+const POW2_OFFSET = 1100;
+const POW2 = new Float64Array(2 * POW2_OFFSET);
+for (let k = 0; k < POW2.length; k++) POW2[k] = 2 ** (k - POW2_OFFSET);
+function pow2(e: number): number {
+  return e >= -POW2_OFFSET && e < POW2_OFFSET ? POW2[e + POW2_OFFSET] : 2 ** e;
 }
 
 /** Position of `v` within [base^index, base^(index+1)] in log space, in [0, 1] for values in the bucket. */
