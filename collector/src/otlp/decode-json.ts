@@ -6,7 +6,8 @@
 //     above 2^53 have already lost precision in JSON.parse; send strings);
 //   - enums as integers or names ("AGGREGATION_TEMPORALITY_DELTA", "SEVERITY_NUMBER_INFO");
 //   - doubles as numbers or the strings "NaN", "Infinity", "-Infinity" (or a numeric string);
-//   - bytesValue as base64 (standard or URL-safe); traceId/spanId (hex) are ignored.
+//   - bytesValue as base64 (standard or URL-safe); traceId/spanId (hex) are ignored;
+//   - strings with lone surrogates (from "\ud800" escapes) get U+FFFD in their place.
 // Rejected with DecodeError: a value of the wrong JSON type, negative or fractional
 // counts, integers outside their range, counts above 2^53-1, two members of a oneof,
 // limits exceeded. The output is identical to the protobuf decoders' for the same data,
@@ -131,11 +132,17 @@ function asArray(v: unknown, what: string, lim: DecodeLimits): readonly unknown[
   return v;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 function strValue(v: unknown, what: string, lim: DecodeLimits): string {
   if (typeof v !== "string") fail(`${what}: expected a string, got ${describe(v)}`);
-  if (utf8LengthExceeds(v, lim.maxStringBytes))
+  if (utf8LengthExceeds(v, lim.maxStringBytes)) {
     fail(`${what}: string exceeds maxStringBytes (${lim.maxStringBytes})`);
-  return v;
+  }
+  // JSON "\ud800" escapes can produce lone surrogates; like invalid UTF-8 in protobuf,
+  // they become U+FFFD so that every decoded string is valid Unicode.
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(v) ? v.replace(LONE_SURROGATE, "\uFFFD") : v;
 }
 
 function str(o: Json, camel: string, snake: string, lim: DecodeLimits): string {

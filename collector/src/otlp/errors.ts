@@ -26,11 +26,15 @@ export function fail(detail: string): never {
 function asPathError(e: unknown): PathError {
   if (e instanceof PathError) return e;
   if (e instanceof DecodeError) return new PathError(e.message);
+  // A nesting the limits did not catch (maxDepth set very high) can exhaust the stack.
+  // V8 reports that as a RangeError, or as a SyntaxError if it happens while compiling
+  // a regular expression.
+  if (e instanceof Error && e.message.includes("Maximum call stack size exceeded")) {
+    return new PathError("input nested too deeply");
+  }
   if (e instanceof RangeError) {
-    // @bufbuild/protobuf reports reads past the end as RangeError("premature EOF");
-    // a nesting the limits did not catch could exhaust the stack.
+    // @bufbuild/protobuf reports reads past the end as RangeError("premature EOF").
     if (e.message === "premature EOF") return new PathError("unexpected end of input");
-    if (e.message.includes("call stack")) return new PathError("input nested too deeply");
     return new PathError(e.message);
   }
   // @bufbuild/protobuf's BinaryReader throws plain Errors for malformed varints, tags and groups.

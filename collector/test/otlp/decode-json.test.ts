@@ -316,6 +316,12 @@ describe("valid input", () => {
   });
 });
 
+test("lone surrogates in JSON strings become U+FFFD (as invalid UTF-8 does in protobuf)", () => {
+  const text = String.raw`{"resourceMetrics":[{"resource":{"attributes":[{"key":"k\ud800","value":{"stringValue":"a\udc00b\ud83d\ude00"}}]}}]}`;
+  const res = decodeMetricsJson(text).resourceMetrics[0]!.resource;
+  expect(res).toEqual({ "k\uFFFD": "a\uFFFDb😀" });
+});
+
 describe("hostile input → DecodeError", () => {
   test("not JSON, or JSON that is not an object", () => {
     for (const text of ["", "{", "not json", "[]", "null", "42", '"str"', "true", "[{}]"]) {

@@ -24,7 +24,10 @@ async function buildRequest() {
   });
   const h = provider.getMeter("@mlwatch/sdk", "0.1.0").createHistogram("ml.feature.value");
   let seed = 1;
-  const rand = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+  const rand = () => {
+    seed = (seed * 16807) % 2147483647;
+    return (seed - 1) / 2147483646;
+  };
   for (let s = 0; s < 1000; s++) {
     const attrs = {
       "model.name": `model-${s % 10}`,

@@ -150,7 +150,7 @@ const mutation = fc.oneof(
 type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
 
 function mutate(seed: Bytes, muts: Mutation[]): Bytes {
-  let b = Uint8Array.from(seed);
+  let b: Bytes = Uint8Array.from(seed);
   for (const m of muts) {
     const at = b.length === 0 ? 0 : m.at % (b.length + 1);
     switch (m.op) {

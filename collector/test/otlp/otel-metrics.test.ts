@@ -222,6 +222,13 @@ function find(req: MetricsRequest, name: string): Metric {
   return m;
 }
 
+/** A sum or gauge by name, with its points typed. */
+function findNumber(req: MetricsRequest, name: string): Extract<Metric, { kind: "sum" | "gauge" }> {
+  const m = find(req, name);
+  if (m.kind !== "sum" && m.kind !== "gauge") throw new Error(`metric ${name} is a ${m.kind}`);
+  return m;
+}
+
 describe.each(["cumulative", "delta"] as const)("real OTel JS metrics, %s temporality", (temporality) => {
   for (const encoding of ["proto", "json"] as const) {
     test(`${encoding}: every field matches what the SDK recorded`, async () => {
@@ -245,7 +252,7 @@ describe.each(["cumulative", "delta"] as const)("real OTel JS metrics, %s tempor
         version: "0.1.0",
       });
 
-      const req = find(decoded, "ml.requests");
+      const req = findNumber(decoded, "ml.requests");
       expect(req).toMatchObject({ kind: "sum", temporality: t, monotonic: true, unit: "{request}" });
       expect(req.description).toBe("Predictions served");
       const pa = req.points.find((p) => p.attributes["model.version"] === "v3")!;
@@ -269,7 +276,7 @@ describe.each(["cumulative", "delta"] as const)("real OTel JS metrics, %s tempor
       if (errs.kind !== "sum") throw new Error("kind");
       expect(errs.points.map((p) => p.value).sort((a, b) => a - b)).toEqual([2, 2 ** 40]);
 
-      const upDown = find(decoded, "ml.requests.in_progress");
+      const upDown = findNumber(decoded, "ml.requests.in_progress");
       expect(upDown).toMatchObject({ kind: "sum", monotonic: false, temporality: t });
       expect(upDown.points[0]!.value).toBe(-2);
 
@@ -314,11 +321,11 @@ describe.each(["cumulative", "delta"] as const)("real OTel JS metrics, %s tempor
       const fb = feat.points.find((p) => p.attributes.replica === 8)!;
       expect(fb).toMatchObject({ count: 1, sum: 42, min: 42, max: 42, zeroCount: 0 });
 
-      const acc = find(decoded, "ml.accuracy");
+      const acc = findNumber(decoded, "ml.accuracy");
       expect(acc.kind).toBe("gauge");
       expect(acc.points.map((p) => p.value).sort((a, b) => a - b)).toEqual([-1.5e300, 0.93]);
 
-      const drift = find(decoded, "ml.drift.score");
+      const drift = findNumber(decoded, "ml.drift.score");
       expect(drift.kind).toBe("gauge");
       const income = drift.points.find((p) => p.attributes.feature === "income")!;
       if (encoding === "proto") expect(income.value).toBeNaN();
