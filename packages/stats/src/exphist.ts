@@ -643,46 +643,45 @@ export class ExpHistogram {
     if (this._count === 0 || !(q >= 0 && q <= 1)) return Number.NaN;
     if (q === 0) return this._min;
     if (q === 1) return this._max;
-    const r = q * this._count;
+    const v = this.valueAtRank(q * this._count);
+    return Math.min(this._max, Math.max(this._min, v)) + 0; // + 0 turns -0 into 0
+  }
+
+  /** Interpolated value of rank r (0 < r < count) in the bucket where the cumulative count reaches r. */
+  private valueAtRank(r: number): number {
     const s = this._scale;
     const mn = this._min;
     const mx = this._max;
     const zt = this._zeroThreshold;
-    let v = mx;
     let cum = 0;
-    found: {
-      const neg = this.neg;
-      for (let i = neg.hi; i >= neg.lo; i--) {
-        const c = neg.counts[i - neg.base];
-        if (c === 0) continue;
-        if (cum + c >= r) {
-          clampTo(-upperOf(i, s), -Math.max(lowerOf(i, s), zt), mn, mx);
-          v = inverse((r - cum) / c, 1);
-          break found;
-        }
-        cum += c;
+    const neg = this.neg;
+    for (let i = neg.hi; i >= neg.lo; i--) {
+      const c = neg.counts[i - neg.base];
+      if (c === 0) continue;
+      if (cum + c >= r) {
+        clampTo(-upperOf(i, s), -Math.max(lowerOf(i, s), zt), mn, mx);
+        return inverse((r - cum) / c, 1);
       }
-      if (this._zeroCount > 0) {
-        if (cum + this._zeroCount >= r) {
-          clampTo(-zt, zt, mn, mx);
-          v = inverse((r - cum) / this._zeroCount, 2);
-          break found;
-        }
-        cum += this._zeroCount;
-      }
-      const pos = this.pos;
-      for (let i = pos.lo; i <= pos.hi; i++) {
-        const c = pos.counts[i - pos.base];
-        if (c === 0) continue;
-        if (cum + c >= r) {
-          clampTo(Math.max(lowerOf(i, s), zt), upperOf(i, s), mn, mx);
-          v = inverse((r - cum) / c, 0);
-          break found;
-        }
-        cum += c;
-      }
+      cum += c;
     }
-    return Math.min(mx, Math.max(mn, v)) + 0; // + 0 turns -0 into 0
+    if (this._zeroCount > 0) {
+      if (cum + this._zeroCount >= r) {
+        clampTo(-zt, zt, mn, mx);
+        return inverse((r - cum) / this._zeroCount, 2);
+      }
+      cum += this._zeroCount;
+    }
+    const pos = this.pos;
+    for (let i = pos.lo; i <= pos.hi; i++) {
+      const c = pos.counts[i - pos.base];
+      if (c === 0) continue;
+      if (cum + c >= r) {
+        clampTo(Math.max(lowerOf(i, s), zt), upperOf(i, s), mn, mx);
+        return inverse((r - cum) / c, 0);
+      }
+      cum += c;
+    }
+    return mx;
   }
 
   /**
@@ -940,7 +939,7 @@ function partial(x: number, kind: 0 | 1 | 2): number {
   if (x >= EB) return 1;
   if (x < EA) return 0;
   const f = fractionBelow({ a: EA, b: EB, count: 0, kind }, x);
-  return f > 0 ? (f < 1 ? f : 1) : 0;
+  return f > 0 ? Math.min(f, 1) : 0;
 }
 
 /** Value below which a fraction f of the mass of the cell [EA, EB] lies. */
