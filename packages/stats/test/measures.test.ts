@@ -87,7 +87,8 @@ describe("PSI", () => {
     expect(quantileEdges(xs, 4)).toEqual([250, 500, 750]);
     const qe = quantileEdges(hist(xs), 4);
     expect(qe).toHaveLength(3);
-    for (const [i, e] of qe.entries()) expect(Math.abs(e - (i + 1) * 250) / ((i + 1) * 250)).toBeLessThan(0.05);
+    for (const [i, e] of qe.entries())
+      expect(Math.abs(e - (i + 1) * 250) / ((i + 1) * 250)).toBeLessThan(0.05);
     expect(quantileEdges([1, 1, 1, 1], 4)).toEqual([1]);
   });
   it("on histograms defaults to the expected histogram's deciles", () => {
