@@ -356,8 +356,16 @@ export function wassersteinHistograms(reference: ExpHistogram, current: ExpHisto
   const ma = modelOf(ra);
   const mb = modelOf(rb);
   // breakpoints: the cell ends of both models (each list is already ascending), merged
-  const pa = ma.cells.flatMap((c) => [c.a, c.b]);
-  const pb = mb.cells.flatMap((c) => [c.a, c.b]);
+  const ends = (cells: Cell[]) => {
+    const out = new Float64Array(2 * cells.length);
+    for (let k = 0; k < cells.length; k++) {
+      out[2 * k] = cells[k].a;
+      out[2 * k + 1] = cells[k].b;
+    }
+    return out;
+  };
+  const pa = ends(ma.cells);
+  const pb = ends(mb.cells);
   const pts = new Float64Array(pa.length + pb.length);
   for (let i = 0, j = 0, k = 0; k < pts.length; k++) {
     pts[k] = j >= pb.length || (i < pa.length && pa[i] <= pb[j]) ? pa[i++] : pb[j++];

@@ -554,22 +554,36 @@ export class ExpHistogram {
     const mx = this._max;
     const zt = this._zeroThreshold;
     const neg = this.neg;
-    for (let i = neg.hi; i >= neg.lo; i--) {
+    // walking outwards from zero, a bucket's upper boundary is the next one's lower boundary
+    let prevIndex = Number.NaN;
+    let prevUpper = 0;
+    const negCells: Cell[] = [];
+    for (let i = neg.lo; i <= neg.hi; i++) {
       const c = neg.counts[i - neg.base];
       if (c === 0) continue;
-      const [a, b] = clampExtent(-upperOf(i, s), -Math.max(lowerOf(i, s), zt), mn, mx);
-      out.push({ a, b, count: c, kind: 1 });
+      const lower = i === prevIndex + 1 ? prevUpper : lowerBoundary(i, s);
+      const upper = lowerBoundary(i + 1, s);
+      prevIndex = i;
+      prevUpper = upper;
+      clampTo(-Math.min(upper, Number.MAX_VALUE), -Math.max(subnormalFloor(lower), zt), mn, mx);
+      negCells.push({ a: EA, b: EB, count: c, kind: 1 });
     }
+    for (let k = negCells.length - 1; k >= 0; k--) out.push(negCells[k]);
     if (this._zeroCount > 0) {
-      const [a, b] = clampExtent(-zt, zt, mn, mx);
-      out.push({ a, b, count: this._zeroCount, kind: 2 });
+      clampTo(-zt, zt, mn, mx);
+      out.push({ a: EA, b: EB, count: this._zeroCount, kind: 2 });
     }
     const pos = this.pos;
+    prevIndex = Number.NaN;
     for (let i = pos.lo; i <= pos.hi; i++) {
       const c = pos.counts[i - pos.base];
       if (c === 0) continue;
-      const [a, b] = clampExtent(Math.max(lowerOf(i, s), zt), upperOf(i, s), mn, mx);
-      out.push({ a, b, count: c, kind: 0 });
+      const lower = i === prevIndex + 1 ? prevUpper : lowerBoundary(i, s);
+      const upper = lowerBoundary(i + 1, s);
+      prevIndex = i;
+      prevUpper = upper;
+      clampTo(Math.max(subnormalFloor(lower), zt), Math.min(upper, Number.MAX_VALUE), mn, mx);
+      out.push({ a: EA, b: EB, count: c, kind: 0 });
     }
     return out;
   }
@@ -975,7 +989,11 @@ export function fractionBelow(cell: Cell, x: number): number {
 
 /** Lower boundary of bucket i, or the smallest subnormal for the bucket that also holds the subnormals. */
 function innerBound(i: number, s: number): number {
-  const b = lowerBoundary(i, s);
+  return subnormalFloor(lowerBoundary(i, s));
+}
+
+/** A lower bucket boundary below 2^-1022 belongs to the bucket that also holds the subnormals. */
+function subnormalFloor(b: number): number {
   return b < 2 ** -1022 ? Number.MIN_VALUE : b;
 }
 
