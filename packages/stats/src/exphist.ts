@@ -961,11 +961,6 @@ function inverse(f: number, kind: 0 | 1 | 2): number {
   return valueAtFraction({ a: EA, b: EB, count: 0, kind }, f);
 }
 
-function clampExtent(a: number, b: number, mn: number, mx: number): [number, number] {
-  clampTo(a, b, mn, mx);
-  return [EA, EB];
-}
-
 /** Value below which a fraction f in [0, 1] of a cell's mass lies (inverse of fractionBelow). */
 function valueAtFraction(cell: Cell, f: number): number {
   const { a, b } = cell;
