@@ -229,3 +229,34 @@ export const DefaultLatencyBuckets = [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10] as cons
 
 /** Default listeners of the collector. */
 export const DefaultPorts = { otlpHttp: 4318, query: 9464 } as const;
+
+/**
+ * Host and Node.js runtime metrics the SDK's startMonitoring() adds for the
+ * resources page, under their OTel semantic-convention names. Host and
+ * process metrics come from @opentelemetry/host-metrics; the Node.js ones are
+ * observed by the SDK. Prometheus names: dots become underscores.
+ */
+export const RuntimeMetricNames = {
+  eventLoopDelayMin: "nodejs.eventloop.delay.min",
+  eventLoopDelayMax: "nodejs.eventloop.delay.max",
+  eventLoopDelayMean: "nodejs.eventloop.delay.mean",
+  eventLoopDelayStddev: "nodejs.eventloop.delay.stddev",
+  eventLoopDelayP50: "nodejs.eventloop.delay.p50",
+  eventLoopDelayP90: "nodejs.eventloop.delay.p90",
+  eventLoopDelayP99: "nodejs.eventloop.delay.p99",
+  eventLoopUtilization: "nodejs.eventloop.utilization",
+  /** by attribute v8js.heap.space.name */
+  heapUsed: "v8js.memory.heap.used",
+  /** by attribute v8js.heap.space.name */
+  heapLimit: "v8js.memory.heap.limit",
+  processCpuTime: "process.cpu.time",
+  processCpuUtilization: "process.cpu.utilization",
+  processMemoryUsage: "process.memory.usage",
+  systemCpuTime: "system.cpu.time",
+  systemCpuUtilization: "system.cpu.utilization",
+  systemMemoryUsage: "system.memory.usage",
+  systemMemoryUtilization: "system.memory.utilization",
+  systemNetworkIo: "system.network.io",
+  systemNetworkErrors: "system.network.errors",
+  systemNetworkDropped: "system.network.dropped",
+} as const;
