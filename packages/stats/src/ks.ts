@@ -64,6 +64,10 @@ export function ksSamples(a: ArrayLike<number>, b: ArrayLike<number>): KsResult 
 /** Two-sided p-value for a two-sample KS statistic d with sample sizes n, m (scipy "auto" method). */
 export function ks2Pvalue(d: number, n: number, m: number): number {
   if (!(d >= 0) || !(n > 0) || !(m > 0)) return Number.NaN;
+  // Two-sample DKW-type bounds give P(D >= d) <= C·exp(-2·d²·nm/(n+m)) with a modest constant C
+  // (Wei & Dudley 2012): beyond d²·nm/(n+m) = 400 that is below 1e-340, i.e. 0 in double precision,
+  // so the O(n·m·d) lattice-path computation is skipped.
+  if ((d * d * n * m) / (n + m) >= 400) return 0;
   if (Math.max(n, m) <= KS_EXACT_MAX_N && Number.isInteger(n) && Number.isInteger(m)) {
     const p = ks2ExactSf(d, Math.max(n, m), Math.min(n, m)); // fixed orientation: symmetric in (n, m) to the bit
     if (p >= 0 && p <= 1) return p;
