@@ -72,11 +72,6 @@ function pow2(e: number): number {
   return e >= -POW2_OFFSET && e < POW2_OFFSET ? POW2[e + POW2_OFFSET] : 2 ** e;
 }
 
-/** Position of `v` within [base^index, base^(index+1)] in log space, in [0, 1] for values in the bucket. */
-export function logPosition(v: number, index: number, scale: number): number {
-  return Math.log2(v) * 2 ** scale - index;
-}
-
 /**
  * ln(x / y) for two numbers of the same sign, also when x / y over- or
  * underflows (bucket bounds near the ends of the float64 range).
