@@ -1,18 +1,25 @@
 // Wires the stages together: receiver → normaliser → window store →
-// analysis → exposition / API. Owns the two listeners and the analysis timer.
+// analysis → exposition / API. Owns the two listeners, the analysis and
+// checkpoint timers, and the SQLite file.
 
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Instruments } from "@mlwatch/semconv";
-import { featureWindows } from "./analysis/drift.js";
+import { Attr, Instruments, SampledPredictionEvent } from "@mlwatch/semconv";
+import type { ExpHistogram } from "@mlwatch/stats";
+import { classWindows, confidenceWindows } from "./analysis/concept.js";
+import { categoryWindows, featureWindows } from "./analysis/drift.js";
+import { FeedbackJoiner, type SampledPrediction } from "./analysis/feedback.js";
+import { type ObjectiveStatus, SloRegistry } from "./analysis/slo.js";
+import { sloEventsOf } from "./analysis/slo-events.js";
 import { type AnalysisSnapshot, analyze, emptySnapshot } from "./analysis/snapshot.js";
-import { createQueryServer } from "./api/query-http.js";
+import { createQueryServer, type FeedbackItem } from "./api/query-http.js";
 import { summarize } from "./api/summary.js";
+import { makeBaseline } from "./baselines/format.js";
 import { BaselineStore } from "./baselines/store.js";
-import type { Config } from "./config/config.js";
+import { type Config, durationSeconds } from "./config/config.js";
 import { renderMetrics, type SelfStats } from "./export/metrics.js";
 import type { LogsRequest, MetricsRequest } from "./otlp/types.js";
-import { Normalizer } from "./pipeline/normalize.js";
+import { Normalizer, type Observation } from "./pipeline/normalize.js";
 import { createOtlpReceiver, type IngestResult } from "./receiver/otlp-http.js";
 import { Checkpointer } from "./store/checkpoint.js";
 import { type Db, openDatabase } from "./store/database.js";
@@ -28,18 +35,24 @@ export interface Listening {
   query: string;
 }
 
+export type FeedbackOutcome =
+  | { requestId: string; status: "joined"; correct: boolean }
+  | { requestId: string; status: "unknown" | "invalid"; error?: string };
+
 export class Collector {
   readonly store: ModelStore;
   readonly baselines: BaselineStore;
+  readonly feedback: FeedbackJoiner;
+  readonly slos: SloRegistry;
   private readonly normalizer: Normalizer;
   private readonly db: Db;
   private readonly checkpointer: Checkpointer;
-  private checkpointTimer?: NodeJS.Timeout;
   private snapshot: AnalysisSnapshot = emptySnapshot;
   private readonly self: SelfStats;
+  private readonly firstSeenMs = new Map<string, number>();
   private otlpServer?: Server;
   private queryServer?: Server;
-  private timer?: NodeJS.Timeout;
+  private timers: NodeJS.Timeout[] = [];
   private isReady = false;
 
   constructor(
@@ -53,12 +66,21 @@ export class Collector {
         [Instruments.duration.name, config.export.latencyBuckets],
         [Instruments.confidence.name, CONFIDENCE_BOUNDS],
       ]),
+      config.limits,
     );
     this.db = openDatabase(config.storage.path);
     this.baselines = new BaselineStore(this.db);
+    const a = config.analysis;
+    this.feedback = new FeedbackJoiner(
+      a.sampledPredictions.maxPending,
+      a.sampledPredictions.ttlSeconds * 1000,
+      a.accuracy.lastLabels,
+      a.accuracy.feedbackSegment,
+    );
+    this.slos = new SloRegistry(config.models, durationSeconds);
     const now = Date.now();
     this.normalizer = new Normalizer(BigInt(now) * 1_000_000n);
-    this.checkpointer = new Checkpointer(this.db, this.store, this.normalizer);
+    this.checkpointer = new Checkpointer(this.db, this.store, this.normalizer, this.slos, this.feedback);
     this.self = {
       requests: new Map(),
       rejectedPoints: new Map(),
@@ -70,11 +92,22 @@ export class Collector {
     };
   }
 
+  private observe(o: Observation, nowMs: number): void {
+    this.store.ingest(o, nowMs);
+    const model = o.attributes[Attr.modelName];
+    if (typeof model === "string" && !this.firstSeenMs.has(model)) this.firstSeenMs.set(model, nowMs);
+    const slo = sloEventsOf(o);
+    if (slo) this.slos.record(slo.model, nowMs, slo.events);
+  }
+
+  private reject(reason: string, n = 1): void {
+    this.self.rejectedPoints.set(reason, (this.self.rejectedPoints.get(reason) ?? 0) + n);
+  }
+
   ingestMetrics(req: MetricsRequest, nowMs = Date.now()): IngestResult {
     const r = this.normalizer.normalize(req, nowMs);
-    for (const o of r.observations) this.store.ingest(o, nowMs);
-    for (const x of r.rejected)
-      this.self.rejectedPoints.set(x.reason, (this.self.rejectedPoints.get(x.reason) ?? 0) + 1);
+    for (const o of r.observations) this.observe(o, nowMs);
+    for (const x of r.rejected) this.reject(x.reason);
     const message = r.rejected
       .slice(0, 5)
       .map((x) => x.message)
@@ -82,28 +115,126 @@ export class Collector {
     return { rejected: r.rejected.length, message };
   }
 
-  ingestLogs(req: LogsRequest): IngestResult {
-    // Sampled predictions arrive as logs; joining them with feedback is part of the quality analysis.
-    let n = 0;
-    for (const rl of req.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
-    this.self.logRecords += n;
-    return { rejected: 0, message: "" };
+  /** Sampled predictions arrive as log records; they wait for feedback in the review queue. */
+  ingestLogs(req: LogsRequest, nowMs = Date.now()): IngestResult {
+    let rejected = 0;
+    const messages: string[] = [];
+    for (const rl of req.resourceLogs) {
+      for (const sl of rl.scopeLogs) {
+        for (const rec of sl.logRecords) {
+          this.self.logRecords++;
+          const a = rec.attributes;
+          const isSample =
+            rec.eventName === SampledPredictionEvent.eventName || a[Attr.requestId] !== undefined;
+          if (!isSample) continue; // other logs are not ours to judge
+          const model = a[Attr.modelName];
+          const requestId = a[Attr.requestId];
+          const predicted = a[Attr.predictedClass];
+          if (
+            typeof model !== "string" ||
+            typeof requestId !== "string" ||
+            requestId === "" ||
+            predicted === undefined
+          ) {
+            rejected++;
+            if (messages.length < 5)
+              messages.push("sampled prediction without model name, request id or predicted class");
+            continue;
+          }
+          const conf = a[Attr.predictionConfidence];
+          const p: SampledPrediction = {
+            model,
+            version: String(a[Attr.modelVersion] ?? "unknown"),
+            requestId,
+            predictedClass: String(predicted),
+            confidence: typeof conf === "number" ? conf : undefined,
+            segment: a[Attr.segment] === undefined ? undefined : String(a[Attr.segment]),
+            input: a[Attr.predictionInput] === undefined ? undefined : String(a[Attr.predictionInput]),
+            receivedMs: nowMs,
+          };
+          this.feedback.addSampled(p);
+        }
+      }
+    }
+    if (rejected) this.reject("invalid_sampled_prediction", rejected);
+    return { rejected, message: messages.join("; ") };
+  }
+
+  /** Joins labels with sampled predictions; each joined one counts as a correct or incorrect outcome. */
+  submitFeedback(items: FeedbackItem[], nowMs = Date.now()): FeedbackOutcome[] {
+    return items.map((item) => {
+      const r = this.feedback.feedback(item.requestId, item.label, item.model);
+      if (r.status !== "joined") return { requestId: item.requestId, status: "unknown" };
+      const attributes = Object.assign(Object.create(null), {
+        [Attr.modelName]: r.model,
+        [Attr.modelVersion]: r.version,
+        [Attr.segment]: r.segment,
+        [Attr.outcome]: r.correct ? "correct" : "incorrect",
+      });
+      this.observe(
+        { kind: "increment", metric: Instruments.segmentOutcomes.name, attributes, delta: 1 },
+        nowMs,
+      );
+      return { requestId: item.requestId, status: "joined", correct: r.correct };
+    });
   }
 
   /** Runs one analysis pass now. */
   analyzeNow(nowMs = Date.now()): AnalysisSnapshot {
     const t0 = performance.now();
-    this.snapshot = analyze(this.store, this.baselines, nowMs, this.config.analysis.drift);
+    if (this.config.analysis.autoBaseline) this.autoBaselines(nowMs);
+    this.snapshot = analyze(
+      {
+        config: this.config,
+        store: this.store,
+        baselines: this.baselines,
+        feedback: this.feedback,
+        slos: this.slos,
+      },
+      nowMs,
+    );
     this.self.lastAnalysisSeconds = (performance.now() - t0) / 1000;
     const cutoff = nowMs - this.config.windows.staleStreamSeconds * 1000;
     this.normalizer.evictStale(cutoff);
     this.store.evictStale(cutoff);
+    this.feedback.evictExpired(nowMs);
     this.self.activeStreams = this.normalizer.streamCount;
     return this.snapshot;
   }
 
+  /** Freezes the first full window of a model that has no baseline into one (source "auto"). */
+  private autoBaselines(nowMs: number): void {
+    const windowMs = this.config.windows.analysisSeconds * 1000;
+    const numeric = featureWindows(this.store, nowMs);
+    const categorical = categoryWindows(this.store, nowMs);
+    const confidence = confidenceWindows(this.store, nowMs);
+    const classes = classWindows(this.store, nowMs);
+    for (const [model, first] of this.firstSeenMs) {
+      if (nowMs - first < windowMs || this.baselines.get(model)) continue;
+      const features: Record<string, ExpHistogram> = {};
+      for (const [f, h] of numeric.get(model) ?? []) if (h.count > 0) features[f] = h;
+      const cats: Record<string, Record<string, number>> = {};
+      for (const [f, counts] of categorical.get(model) ?? []) cats[f] = Object.fromEntries(counts);
+      const cls = classes.get(model);
+      const conf = confidence.get(model);
+      if (Object.keys(features).length + Object.keys(cats).length === 0 && !conf?.count) continue;
+      const b = makeBaseline({
+        model,
+        features,
+        categorical: cats,
+        confidence: conf && conf.count > 0 ? conf : undefined,
+        classes: cls && cls.size > 0 ? Object.fromEntries(cls) : undefined,
+        source: { origin: "auto", rows: conf?.count ?? 0, skippedRows: 0 },
+      });
+      this.baselines.put(b);
+      this.log(
+        `mlwatch collector: froze the first ${this.config.windows.analysisSeconds}s of ${model} as its baseline`,
+      );
+    }
+  }
+
   metricsText(nowMs = Date.now()): string {
-    return renderMetrics(this.store, this.snapshot, this.self, nowMs);
+    return renderMetrics(this.store, this.snapshot, this.self, this.feedback, nowMs);
   }
 
   /** Seconds of data the window can hold right now: the configured window, or less just after start. */
@@ -113,25 +244,54 @@ export class Collector {
   }
 
   driftReport(model: string, nowMs = Date.now()) {
-    const windows = featureWindows(this.store, nowMs).get(model) ?? new Map();
+    const windows = featureWindows(this.store, nowMs).get(model) ?? new Map<string, ExpHistogram>();
+    const categories =
+      categoryWindows(this.store, nowMs).get(model) ?? new Map<string, Map<string, number>>();
     const baseline = this.baselines.get(model);
     const features = this.snapshot.drift
       .filter((r) => r.model === model)
       .map((r) => {
+        if (r.kind === "categorical") {
+          const cur = categories.get(r.feature);
+          return {
+            ...r,
+            distributions: {
+              categories: [
+                ...new Set([
+                  ...Object.keys(baseline?.categorical.get(r.feature) ?? {}),
+                  ...(cur?.keys() ?? []),
+                ]),
+              ].sort(),
+              baseline: baseline?.categorical.get(r.feature) ?? {},
+              current: Object.fromEntries(cur ?? []),
+            },
+          };
+        }
         const ref = baseline?.features.get(r.feature);
         const cur = windows.get(r.feature);
         let distributions: { edges: number[]; baseline: number[]; current: number[] } | null = null;
-        // The raw window histogram too, for clients that bin or compare on their own.
-        const currentHistogram = cur ? cur.toJSON() : null;
         if (ref && ref.count > 0 && cur && cur.count > 0) {
           const edges = [...new Set(REPORT_QUANTILES.map((q) => ref.quantile(q)))];
-          const mass = (h: typeof ref) =>
+          const mass = (h: ExpHistogram) =>
             edges.slice(1).map((e, i) => h.cdf(e) - (i === 0 ? 0 : h.cdf(edges[i])));
           distributions = { edges, baseline: mass(ref), current: mass(cur) };
         }
-        return { ...r, distributions, currentHistogram };
+        // The raw window histogram too, for clients that bin or compare on their own.
+        return { ...r, distributions, currentHistogram: cur ? cur.toJSON() : null };
       });
-    return { model, windowSeconds: this.config.windows.analysisSeconds, atMs: this.snapshot.atMs, features };
+    const concept = this.snapshot.concept.find((c) => c.model === model) ?? null;
+    return {
+      model,
+      windowSeconds: this.config.windows.analysisSeconds,
+      atMs: this.snapshot.atMs,
+      features,
+      concept,
+    };
+  }
+
+  sloReport(model: string): { model: string; objectives: ObjectiveStatus[] } | undefined {
+    const objectives = this.snapshot.slo.get(model);
+    return objectives ? { model, objectives } : undefined;
   }
 
   /** Writes a checkpoint now. */
@@ -153,53 +313,52 @@ export class Collector {
       this.log(
         `mlwatch collector: restored ${restored.series} series and ${restored.streams} streams from ${this.config.storage.path}`,
       );
-      this.analyzeNow();
     }
-    const countRequest = (signal: string, status: number) => {
-      const key = `${signal} ${status}`;
-      this.self.requests.set(key, (this.self.requests.get(key) ?? 0) + 1);
-    };
+    this.analyzeNow();
     this.otlpServer = createOtlpReceiver(this.config.otlp, {
       metrics: (r) => this.ingestMetrics(r),
       logs: (r) => this.ingestLogs(r),
-      countRequest,
+      countRequest: (signal, status) => {
+        const key = `${signal} ${status}`;
+        this.self.requests.set(key, (this.self.requests.get(key) ?? 0) + 1);
+      },
     });
     this.queryServer = createQueryServer({
       metricsText: () => this.metricsText(),
       models: () => this.store.models(),
       summary: (m) => summarize(this.store, this.snapshot, m, Date.now(), this.effectiveWindowSeconds()),
       driftReport: (m) => this.driftReport(m),
+      sloReport: (m) => this.sloReport(m),
+      feedback: (items) => this.submitFeedback(items),
+      reviews: (opts) => this.feedback.reviews(opts),
       windowSeconds: () => this.config.windows.analysisSeconds,
       ready: () => this.isReady,
       baselines: this.baselines,
     });
     const otlp = await listen(this.otlpServer, this.config.otlp.host, this.config.otlp.port);
     const query = await listen(this.queryServer, this.config.query.host, this.config.query.port);
-    this.timer = setInterval(() => {
-      try {
-        this.analyzeNow();
-      } catch (e) {
-        this.log(`mlwatch collector: analysis failed: ${(e as Error).stack}`);
-      }
-    }, this.config.analysis.intervalSeconds * 1000);
-    this.timer.unref();
-    this.checkpointTimer = setInterval(() => {
-      try {
-        this.checkpoint();
-      } catch (e) {
-        this.log(`mlwatch collector: checkpoint failed: ${(e as Error).message}`);
-      }
-    }, this.config.storage.checkpointSeconds * 1000);
-    this.checkpointTimer.unref();
+    this.every(this.config.analysis.intervalSeconds, "analysis", () => this.analyzeNow());
+    this.every(this.config.storage.checkpointSeconds, "checkpoint", () => this.checkpoint());
     this.isReady = true;
     return { otlp, query };
   }
 
-  /** Stops accepting data, lets in-flight requests finish, then closes. */
+  private every(seconds: number, what: string, fn: () => void): void {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (e) {
+        this.log(`mlwatch collector: ${what} failed: ${(e as Error).stack}`);
+      }
+    }, seconds * 1000);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Stops accepting data, lets in-flight requests finish, writes a last checkpoint and closes the file. */
   async stop(): Promise<void> {
     this.isReady = false;
-    if (this.timer) clearInterval(this.timer);
-    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    for (const t of this.timers) clearInterval(t);
     await Promise.all([close(this.otlpServer), close(this.queryServer)]);
     try {
       this.checkpoint();

@@ -2,22 +2,47 @@
 // the status page.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { SampledPrediction } from "../analysis/feedback.js";
+import type { ObjectiveStatus } from "../analysis/slo.js";
 import { BaselineError } from "../baselines/format.js";
 import type { BaselineStore } from "../baselines/store.js";
 import { renderStatusPage } from "./status-page.js";
 import type { ModelSummary } from "./summary.js";
+
+export interface FeedbackItem {
+  requestId: string;
+  label: string;
+  model?: string;
+}
 
 export interface QueryBackend {
   metricsText(): string;
   models(): string[];
   summary(model: string): ModelSummary;
   driftReport(model: string): unknown;
+  sloReport(model: string): { model: string; objectives: ObjectiveStatus[] } | undefined;
+  feedback(items: FeedbackItem[]): unknown[];
+  reviews(opts: { model?: string; limit: number; offset: number }): {
+    total: number;
+    items: SampledPrediction[];
+  };
   windowSeconds(): number;
   ready(): boolean;
   baselines: BaselineStore;
 }
 
 const MAX_BASELINE_BYTES = 32 * 1024 * 1024;
+const MAX_FEEDBACK_BYTES = 8 * 1024 * 1024;
+const MAX_FEEDBACK_ITEMS = 10_000;
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
@@ -31,7 +56,7 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
     req.on("data", (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        reject(Object.assign(new Error(`body exceeds ${limit} bytes`), { status: 413 }));
+        reject(new ApiError(413, `body exceeds ${limit} bytes`));
         req.destroy();
       } else chunks.push(c);
     });
@@ -39,19 +64,48 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
       try {
         resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
       } catch (e) {
-        reject(Object.assign(new Error(`body is not valid JSON: ${(e as Error).message}`), { status: 400 }));
+        reject(new ApiError(400, `body is not valid JSON: ${(e as Error).message}`));
       }
     });
     req.on("error", reject);
   });
 }
 
+/** Accepts {request_id, label[, model]} or an array of them (camelCase requestId too). */
+function parseFeedback(body: unknown): FeedbackItem[] {
+  const list = Array.isArray(body) ? body : [body];
+  if (list.length > MAX_FEEDBACK_ITEMS)
+    throw new ApiError(413, `at most ${MAX_FEEDBACK_ITEMS} labels per request`);
+  return list.map((x, i) => {
+    const o = (x ?? {}) as Record<string, unknown>;
+    const requestId = o.request_id ?? o.requestId;
+    const where = Array.isArray(body) ? `item ${i}: ` : "";
+    if (typeof requestId !== "string" || requestId === "")
+      throw new ApiError(400, `${where}request_id must be a non-empty string`);
+    if (typeof o.label !== "string" && typeof o.label !== "number" && typeof o.label !== "boolean") {
+      throw new ApiError(400, `${where}label must be a string, number or boolean`);
+    }
+    if (o.model !== undefined && typeof o.model !== "string")
+      throw new ApiError(400, `${where}model must be a string`);
+    return { requestId, label: String(o.label), model: o.model as string | undefined };
+  });
+}
+
+function intParam(url: URL, name: string, dflt: number, max: number): number {
+  const v = url.searchParams.get(name);
+  if (v === null) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    throw new ApiError(400, `${name} must be an integer from 0 to ${max}`);
+  return n;
+}
+
 export function createQueryServer(backend: QueryBackend): Server {
   return createServer((req, res) => {
-    handle(backend, req, res).catch((e: Error & { status?: number }) => {
+    handle(backend, req, res).catch((e: Error) => {
       if (res.headersSent) return res.destroy();
       if (e instanceof BaselineError) return json(res, 400, { error: e.message });
-      if (e.status) return json(res, e.status, { error: e.message });
+      if (e instanceof ApiError) return json(res, e.status, { error: e.message });
       console.error("mlwatch collector: error handling query:", e);
       json(res, 500, { error: "internal error" });
     });
@@ -84,11 +138,33 @@ async function handle(b: QueryBackend, req: IncomingMessage, res: ServerResponse
   if (method === "GET" && path === "/api/v1/models") {
     return json(res, 200, { models: b.models().map((m) => b.summary(m)) });
   }
-  const model = /^\/api\/v1\/models\/([^/]+)(?:\/(summary|drift))?$/.exec(path);
+  const model = /^\/api\/v1\/models\/([^/]+)(?:\/(summary|drift|slo))?$/.exec(path);
   if (model && method === "GET") {
     const name = decodeURIComponent(model[1]);
+    if (model[2] === "slo") {
+      const slo = b.sloReport(name);
+      return slo ? json(res, 200, slo) : json(res, 404, { error: `no SLO configured for model "${name}"` });
+    }
     if (!b.models().includes(name)) return json(res, 404, { error: `no data for model "${name}"` });
     return json(res, 200, model[2] === "drift" ? b.driftReport(name) : b.summary(name));
+  }
+  if (path === "/api/v1/feedback" && method === "POST") {
+    const items = parseFeedback(await readJson(req, MAX_FEEDBACK_BYTES));
+    const results = b.feedback(items) as Array<{ status: string }>;
+    const joined = results.filter((r) => r.status === "joined").length;
+    return json(res, 200, { joined, unknown: results.length - joined, results });
+  }
+  if (path === "/api/v1/reviews" && method === "GET") {
+    const m = url.searchParams.get("model") ?? undefined;
+    return json(
+      res,
+      200,
+      b.reviews({
+        model: m,
+        limit: intParam(url, "limit", 100, 1000),
+        offset: intParam(url, "offset", 0, 1e9),
+      }),
+    );
   }
   if (path === "/api/v1/baselines" && method === "GET") {
     return json(res, 200, {
@@ -96,6 +172,7 @@ async function handle(b: QueryBackend, req: IncomingMessage, res: ServerResponse
         model: x.model,
         modelVersion: x.modelVersion ?? null,
         createdAt: x.createdAt,
+        origin: x.source?.origin ?? null,
         features: Object.keys(x.features),
       })),
     });
@@ -103,25 +180,28 @@ async function handle(b: QueryBackend, req: IncomingMessage, res: ServerResponse
   const baseline = /^\/api\/v1\/baselines\/([^/]+)$/.exec(path);
   if (baseline) {
     const name = decodeURIComponent(baseline[1]);
+    const version = url.searchParams.get("version") ?? undefined;
     if (method === "GET") {
-      const found = b.baselines.get(name);
+      const found = b.baselines.getExact(name, version);
       return found
         ? json(res, 200, found.baseline)
         : json(res, 404, { error: `no baseline for model "${name}"` });
     }
     if (method === "PUT") {
-      const body = (await readJson(req, MAX_BASELINE_BYTES)) as { model?: unknown };
-      if (body && typeof body === "object" && body.model !== name) {
-        return json(res, 400, { error: `baseline is for model "${String(body.model)}", not "${name}"` });
-      }
-      const stored = b.baselines.put(body);
-      return json(res, 200, { model: stored.model, features: Object.keys(stored.features) });
+      const body = await readJson(req, MAX_BASELINE_BYTES);
+      const stored = b.baselines.put(body, { model: name, version });
+      return json(res, 200, {
+        model: stored.model,
+        modelVersion: stored.modelVersion ?? null,
+        features: Object.keys(stored.features),
+      });
     }
     if (method === "DELETE") {
-      return b.baselines.delete(name)
-        ? json(res, 200, { deleted: name })
+      return b.baselines.delete(name, version)
+        ? json(res, 200, { deleted: name, modelVersion: version ?? null })
         : json(res, 404, { error: `no baseline for "${name}"` });
     }
+    return json(res, 405, { error: "use GET, PUT or DELETE" });
   }
   json(res, 404, { error: `no route for ${method} ${path}` });
 }

@@ -52,7 +52,7 @@ function card(s: ModelSummary): string {
   const drift = s.drift
     .map(
       (d) =>
-        `<tr class="sev-${d.severity ?? "unknown"}"><td>${esc(d.feature)}</td><td>${d.d === null ? "–" : d.d.toFixed(3)}</td>` +
+        `<tr class="sev-${d.severity ?? "unknown"}"><td>${esc(d.feature)}</td><td>${esc(d.method)}</td><td>${d.score === null ? "–" : d.score.toFixed(3)}</td>` +
         `<td>${d.severity ?? "not scored"}</td><td>${d.samples}</td></tr>`,
     )
     .join("");
@@ -65,7 +65,7 @@ function card(s: ModelSummary): string {
 <div><b>${fmtMs(s.latencySeconds?.p95)}</b><span>p95 latency</span></div>
 <div><b>${s.inProgress}</b><span>in flight</span></div>
 </div>
-<table><thead><tr><th>feature</th><th>KS D</th><th>drift</th><th>samples</th></tr></thead><tbody>${drift}</tbody></table>
+<table><thead><tr><th>feature</th><th>method</th><th>score</th><th>drift</th><th>samples</th></tr></thead><tbody>${drift}</tbody></table>
 </section>`;
 }
 

@@ -24,13 +24,28 @@ export interface ModelSummary {
   predictionsByClass: Record<string, number>;
   drift: Array<{
     feature: string;
+    kind: "numeric" | "categorical";
+    method: string;
     samples: number;
-    d: number | null;
+    score: number | null;
     pValue: number | null;
     severity: Severity | null;
   }>;
   worstDrift: Severity;
+  conceptDrift: { confidencePsi: number | null; classPsi: number | null; severity: Severity | null } | null;
   accuracy: Array<{ segment: string; accuracy: number | null; total: number }>;
+  /** Accuracy over the most recent labels joined from feedback. */
+  accuracyLastLabels: Array<{ segment: string; accuracy: number | null; labels: number }>;
+  lowConfidenceShare: number | null;
+  estimatedAccuracy: number | null;
+  slo: Array<{
+    name: string;
+    kind: string;
+    target: number;
+    sli: number | null;
+    met: boolean | null;
+    errorBudgetRemaining: number | null;
+  }>;
 }
 
 const ORDER: Severity[] = ["none", "info", "warning", "critical"];
@@ -81,11 +96,15 @@ export function summarize(
     .filter((r) => r.model === model)
     .map((r) => ({
       feature: r.feature,
+      kind: r.kind,
+      method: r.method,
       samples: r.samples,
-      d: r.score?.d ?? null,
+      score: r.score?.value ?? null,
       pValue: r.score?.pValue ?? null,
       severity: r.score?.severity ?? null,
     }));
+  const concept = snapshot.concept.find((c) => c.model === model);
+  const quality = snapshot.quality.find((q) => q.model === model);
   let worstDrift: Severity = "none";
   for (const r of drift)
     if (r.severity && ORDER.indexOf(r.severity) > ORDER.indexOf(worstDrift)) worstDrift = r.severity;
@@ -108,8 +127,28 @@ export function summarize(
     predictionsByClass,
     drift,
     worstDrift,
+    conceptDrift: concept
+      ? { confidencePsi: concept.confidencePsi, classPsi: concept.classPsi, severity: concept.severity }
+      : null,
     accuracy: snapshot.accuracy
       .filter((r) => r.model === model)
       .map((r) => ({ segment: r.segment, accuracy: r.accuracy ?? null, total: r.total })),
+    accuracyLastLabels: snapshot.rolling
+      .filter((r) => r.model === model)
+      .map((r) => ({
+        segment: r.segment,
+        accuracy: r.total > 0 ? r.correct / r.total : null,
+        labels: r.total,
+      })),
+    lowConfidenceShare: quality?.lowConfidenceShare ?? null,
+    estimatedAccuracy: quality?.estimatedAccuracy ?? null,
+    slo: (snapshot.slo.get(model) ?? []).map((o) => ({
+      name: o.name,
+      kind: o.kind,
+      target: o.target,
+      sli: o.sli,
+      met: o.met,
+      errorBudgetRemaining: o.errorBudgetRemaining,
+    })),
   };
 }

@@ -38,6 +38,8 @@ export const BaselineSchema = z
     createdAt: z.string().datetime(),
     source: z
       .object({
+        /** How the baseline was made: built from training data, frozen from live traffic, or by the SDK helper. */
+        origin: z.enum(["build", "auto", "sdk"]).optional(),
         file: z.string().optional(),
         rows: z.number().int().nonnegative(),
         skippedRows: z.number().int().nonnegative(),
@@ -46,7 +48,15 @@ export const BaselineSchema = z
       .optional(),
     features: z.record(
       featureName,
-      z.object({ kind: z.literal("numeric"), histogram: HistogramSchema }).strict(),
+      z.discriminatedUnion("kind", [
+        z.object({ kind: z.literal("numeric"), histogram: HistogramSchema }).strict(),
+        z
+          .object({
+            kind: z.literal("categorical"),
+            counts: z.record(z.string(), z.number().int().nonnegative()),
+          })
+          .strict(),
+      ]),
     ),
     confidence: HistogramSchema.optional(),
     classes: z.record(z.string().min(1), z.number().int().nonnegative()).optional(),
@@ -68,8 +78,9 @@ export function parseBaseline(raw: unknown): Baseline {
     throw new BaselineError(`invalid baseline:\n${lines.join("\n")}`);
   }
   const b = r.data;
-  for (const [name, f] of Object.entries(b.features))
-    checkHistogram(f.histogram, `features.${name}.histogram`);
+  for (const [name, f] of Object.entries(b.features)) {
+    if (f.kind === "numeric") checkHistogram(f.histogram, `features.${name}.histogram`);
+  }
   if (b.confidence) checkHistogram(b.confidence, "confidence");
   return b;
 }
@@ -82,16 +93,22 @@ function checkHistogram(h: ExpHistogramJSON, path: string): void {
   }
 }
 
-/** Builds a version-1 baseline from per-feature histograms. */
+/** Builds a version-1 baseline from per-feature histograms and category counts. */
 export function makeBaseline(args: {
   model: string;
   modelVersion?: string;
   features: Record<string, ExpHistogram>;
+  categorical?: Record<string, Record<string, number>>;
+  confidence?: ExpHistogram;
+  classes?: Record<string, number>;
+  referenceAccuracy?: number;
   source?: Baseline["source"];
 }): Baseline {
   const features: Baseline["features"] = {};
   for (const [name, h] of Object.entries(args.features))
     features[name] = { kind: "numeric", histogram: h.toJSON() };
+  for (const [name, counts] of Object.entries(args.categorical ?? {}))
+    features[name] = { kind: "categorical", counts };
   return {
     format: BASELINE_FORMAT,
     version: BASELINE_VERSION,
@@ -100,5 +117,8 @@ export function makeBaseline(args: {
     createdAt: new Date().toISOString(),
     ...(args.source ? { source: args.source } : {}),
     features,
+    ...(args.confidence ? { confidence: args.confidence.toJSON() } : {}),
+    ...(args.classes ? { classes: args.classes } : {}),
+    ...(args.referenceAccuracy !== undefined ? { referenceAccuracy: args.referenceAccuracy } : {}),
   };
 }

@@ -11,7 +11,10 @@ import { type Baseline, BaselineError, parseBaseline } from "./format.js";
 
 export interface LoadedBaseline {
   baseline: Baseline;
+  /** Numeric features' histograms. */
   features: Map<string, ExpHistogram>;
+  /** Categorical features' counts per category. */
+  categorical: Map<string, Record<string, number>>;
   confidence?: ExpHistogram;
 }
 
@@ -111,10 +114,15 @@ export class BaselineStore {
 
 function load(b: Baseline): LoadedBaseline {
   const features = new Map<string, ExpHistogram>();
-  for (const [name, f] of Object.entries(b.features)) features.set(name, ExpHistogram.fromJSON(f.histogram));
+  const categorical = new Map<string, Record<string, number>>();
+  for (const [name, f] of Object.entries(b.features)) {
+    if (f.kind === "numeric") features.set(name, ExpHistogram.fromJSON(f.histogram));
+    else categorical.set(name, f.counts);
+  }
   return {
     baseline: b,
     features,
+    categorical,
     confidence: b.confidence ? ExpHistogram.fromJSON(b.confidence) : undefined,
   };
 }

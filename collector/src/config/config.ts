@@ -14,14 +14,126 @@ const listener = (port: number) =>
 
 const thresholds = z
   .object({
-    info: z.number().positive().default(DriftThresholds.info),
-    warning: z.number().positive().default(DriftThresholds.warning),
-    critical: z.number().positive().default(DriftThresholds.critical),
+    info: z.number().positive(),
+    warning: z.number().positive(),
+    critical: z.number().positive(),
   })
   .strict()
   .refine((t) => t.info <= t.warning && t.warning <= t.critical, {
     message: "thresholds must satisfy info <= warning <= critical",
   });
+
+/** Numeric drift measures; each has its own scale, so its own default thresholds. */
+export const NumericMethods = ["ks", "psi", "wasserstein", "js"] as const;
+export const CategoricalMethods = ["psi", "js", "chi2"] as const;
+export type NumericMethod = (typeof NumericMethods)[number];
+export type CategoricalMethod = (typeof CategoricalMethods)[number];
+export type DriftMethod = NumericMethod | CategoricalMethod;
+
+/** Default severity thresholds per method: KS D from the reference design, PSI by convention, the others by scale. */
+export const DefaultMethodThresholds: Record<
+  DriftMethod,
+  { info: number; warning: number; critical: number }
+> = {
+  ks: { ...DriftThresholds },
+  psi: { info: 0.1, warning: 0.2, critical: 0.25 },
+  wasserstein: { info: 0.1, warning: 0.25, critical: 0.5 },
+  js: { info: 0.1, warning: 0.2, critical: 0.3 },
+  // For chi-square the score is Cramér's V, in [0, 1].
+  chi2: { info: 0.1, warning: 0.2, critical: 0.3 },
+};
+
+const featureSettings = z
+  .object({
+    method: z.enum([...NumericMethods, "chi2"] as [string, ...string[]]).optional(),
+    thresholds: thresholds.optional(),
+  })
+  .strict();
+
+const duration = z.union([
+  z.number().positive(),
+  z.string().regex(/^\d+(\.\d+)?(s|m|h|d)$/, "use a number of seconds or e.g. 30d, 6h, 5m"),
+]);
+
+/** Seconds in a duration given as seconds or as "30d", "6h", "5m", "10s". */
+export function durationSeconds(d: number | string): number {
+  if (typeof d === "number") return d;
+  const n = Number.parseFloat(d);
+  const unit = d[d.length - 1];
+  return n * (unit === "d" ? 86_400 : unit === "h" ? 3600 : unit === "m" ? 60 : 1);
+}
+
+const objective = z.discriminatedUnion("kind", [
+  z
+    .object({
+      name: z.string().min(1),
+      kind: z.literal("availability"),
+      target: z.number().gt(0).lt(1),
+      excludeErrorTypes: z.array(z.string()).default([]),
+    })
+    .strict(),
+  z
+    .object({ name: z.string().min(1), kind: z.literal("error_rate"), target: z.number().gt(0).lt(1) })
+    .strict(),
+  z
+    .object({
+      name: z.string().min(1),
+      kind: z.literal("latency"),
+      target: z.number().gt(0).lt(1),
+      thresholdSeconds: z.number().positive(),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.string().min(1),
+      kind: z.literal("accuracy"),
+      target: z.number().gt(0).lt(1),
+      segment: z.string().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.string().min(1),
+      kind: z.literal("throughput"),
+      minRequestsPerSecond: z.number().positive(),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.string().min(1),
+      kind: z.literal("cost"),
+      costPerSecond: z.number().positive(),
+      maxCostPer1000Requests: z.number().positive(),
+    })
+    .strict(),
+]);
+export type SloObjective = z.infer<typeof objective>;
+
+const modelSettings = z
+  .object({
+    drift: z
+      .object({
+        thresholds: thresholds.optional(),
+        minSamples: z.number().int().positive().optional(),
+        features: z.record(z.string().min(1), featureSettings).default({}),
+      })
+      .strict()
+      .default({}),
+    conceptDrift: z.object({ thresholds: thresholds.optional() }).strict().default({}),
+    slo: z
+      .object({
+        period: duration.default("30d"),
+        objectives: z.array(objective).min(1),
+      })
+      .strict()
+      .refine((s) => new Set(s.objectives.map((o) => o.name)).size === s.objectives.length, {
+        message: "objective names must be unique",
+        path: ["objectives"],
+      })
+      .optional(),
+  })
+  .strict();
+export type ModelSettings = z.infer<typeof modelSettings>;
 
 const increasing = (xs: number[]) => xs.every((x, i) => i === 0 || x > xs[i - 1]);
 
@@ -71,15 +183,49 @@ export const ConfigSchema = z
         intervalSeconds: z.number().positive().default(5),
         drift: z
           .object({
-            thresholds: thresholds.default({}),
+            /** Thresholds for the default numeric method (KS D unless `method` says otherwise). */
+            thresholds: thresholds.default({ ...DriftThresholds }),
             /** Below this many values in the window no drift score is emitted. */
             minSamples: z.number().int().positive().default(100),
+            method: z.enum(NumericMethods).default("ks"),
+            categoricalMethod: z.enum(CategoricalMethods).default("psi"),
+          })
+          .strict()
+          .default({}),
+        conceptDrift: z
+          .object({
+            thresholds: thresholds.default({ info: 0.1, warning: 0.2, critical: 0.25 }),
+            minSamples: z.number().int().positive().default(100),
+          })
+          .strict()
+          .default({}),
+        /** With no stored baseline, freeze the first full window as the model's baseline (persisted, source "auto"). */
+        autoBaseline: z.boolean().default(false),
+        accuracy: z
+          .object({
+            /** Rolling accuracy over this many most recent labelled predictions, besides the time window. */
+            lastLabels: z.number().int().positive().default(100),
+            /** Segment that feedback joined with sampled predictions is counted under when the prediction named none. */
+            feedbackSegment: z.string().min(1).default("ground_truth_sample"),
+          })
+          .strict()
+          .default({}),
+        sampledPredictions: z
+          .object({
+            /** Sampled predictions kept waiting for feedback, per collector. */
+            maxPending: z.number().int().positive().default(100_000),
+            ttlSeconds: z
+              .number()
+              .positive()
+              .default(7 * 86_400),
           })
           .strict()
           .default({}),
       })
       .strict()
       .default({}),
+    /** Per-model settings, by model name: drift methods and thresholds per feature, SLOs. */
+    models: z.record(z.string().min(1), modelSettings).default({}),
     export: z
       .object({
         latencyBuckets: z
@@ -87,6 +233,13 @@ export const ConfigSchema = z
           .min(1)
           .refine(increasing, "latencyBuckets must be strictly increasing")
           .default([...DefaultLatencyBuckets]),
+      })
+      .strict()
+      .default({}),
+    limits: z
+      .object({
+        /** Series per instrument; data for new label sets past this goes to one "__overflow__" series. */
+        maxSeriesPerMetric: z.number().int().positive().default(10_000),
       })
       .strict()
       .default({}),

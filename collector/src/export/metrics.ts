@@ -4,9 +4,10 @@
 
 import { Derived, type InstrumentSpec, Instruments } from "@mlwatch/semconv";
 import type { ExpHistogram } from "@mlwatch/stats";
+import type { FeedbackJoiner } from "../analysis/feedback.js";
 import type { AnalysisSnapshot } from "../analysis/snapshot.js";
 import type { ModelStore } from "../store/model-store.js";
-import { Exposition } from "./exposition.js";
+import { Exposition, type Labels } from "./exposition.js";
 
 export interface SelfStats {
   requests: Map<string, number>;
@@ -20,6 +21,21 @@ export interface SelfStats {
 
 const SEVERITY_LEVEL = { none: 0, info: 1, warning: 2, critical: 3 } as const;
 const QUANTILES = [0.5, 0.95, 0.99] as const;
+
+/** Writes one gauge family from rows, skipping rows without a value; nothing when no row has one. */
+function gauges<T>(
+  x: Exposition,
+  fam: { prom: string; help: string },
+  rows: T[],
+  each: (r: T) => [Labels, number] | undefined,
+): void {
+  const samples = rows
+    .map(each)
+    .filter((s): s is [Labels, number] => s !== undefined && Number.isFinite(s[1]));
+  if (samples.length === 0) return;
+  x.family(fam.prom, "gauge", fam.help);
+  for (const [labels, v] of samples) x.sample(fam.prom, labels, v);
+}
 
 function counterFamily(x: Exposition, store: ModelStore, spec: InstrumentSpec): void {
   const series = [...store.series(spec.name)].filter((s) => s.kind === "counter");
@@ -53,7 +69,7 @@ function classicHistogramFamily(x: Exposition, store: ModelStore, spec: Instrume
 /** Window quantiles as a Prometheus summary: precomputed from the merged exponential histograms. */
 function latencyQuantiles(x: Exposition, store: ModelStore, nowMs: number): void {
   const d = Derived.requestDurationQuantile;
-  const windows: Array<[Record<string, string>, ExpHistogram]> = [];
+  const windows: Array<[Labels, ExpHistogram]> = [];
   for (const s of store.series(Instruments.duration.name)) {
     if (s.kind !== "histogram") continue;
     const w = s.window.merged(nowMs);
@@ -68,35 +84,62 @@ function latencyQuantiles(x: Exposition, store: ModelStore, nowMs: number): void
   }
 }
 
-function driftFamilies(x: Exposition, snapshot: AnalysisSnapshot): void {
-  const scored = snapshot.drift.filter((r) => r.score);
-  const samples = Derived.dataDriftSamples;
-  if (snapshot.drift.length > 0) {
-    x.family(samples.prom, "gauge", samples.help);
-    for (const r of snapshot.drift)
-      x.sample(samples.prom, { model_name: r.model, feature_name: r.feature }, r.samples);
-  }
-  if (scored.length === 0) return;
-  const families = [
-    [Derived.dataDriftScore, (r: (typeof scored)[number]) => r.score!.d],
-    [Derived.dataDriftPValue, (r: (typeof scored)[number]) => r.score!.pValue],
-    [Derived.dataDriftSeverity, (r: (typeof scored)[number]) => SEVERITY_LEVEL[r.score!.severity]],
-  ] as const;
-  for (const [fam, value] of families) {
-    x.family(fam.prom, "gauge", fam.help);
-    for (const r of scored) x.sample(fam.prom, { model_name: r.model, feature_name: r.feature }, value(r));
-  }
+function analysisFamilies(x: Exposition, a: AnalysisSnapshot): void {
+  const D = Derived;
+  const feature = (r: (typeof a.drift)[number]) => ({ model_name: r.model, feature_name: r.feature });
+  gauges(x, D.dataDriftSamples, a.drift, (r) => [feature(r), r.samples]);
+  gauges(x, D.dataDriftScore, a.drift, (r) =>
+    r.score ? [{ ...feature(r), method: r.method }, r.score.value] : undefined,
+  );
+  gauges(x, D.dataDriftPValue, a.drift, (r) =>
+    r.score?.pValue != null ? [feature(r), r.score.pValue] : undefined,
+  );
+  gauges(x, D.dataDriftSeverity, a.drift, (r) =>
+    r.score ? [feature(r), SEVERITY_LEVEL[r.score.severity]] : undefined,
+  );
+
+  const model = (m: string) => ({ model_name: m });
+  gauges(x, D.conceptDriftPsi, a.concept, (r) =>
+    r.confidencePsi !== null ? [model(r.model), r.confidencePsi] : undefined,
+  );
+  gauges(x, D.conceptDriftClassPsi, a.concept, (r) =>
+    r.classPsi !== null ? [model(r.model), r.classPsi] : undefined,
+  );
+  gauges(x, D.conceptDriftSeverity, a.concept, (r) =>
+    r.severity ? [model(r.model), SEVERITY_LEVEL[r.severity]] : undefined,
+  );
+
+  gauges(x, D.accuracyBySegment, a.accuracy, (r) =>
+    r.accuracy !== undefined ? [{ model_name: r.model, segment: r.segment }, r.accuracy] : undefined,
+  );
+  gauges(x, D.accuracyLastLabels, a.rolling, (r) =>
+    r.total > 0 ? [{ model_name: r.model, segment: r.segment }, r.correct / r.total] : undefined,
+  );
+  gauges(x, D.lowConfidenceShare, a.quality, (r) =>
+    r.lowConfidenceShare !== null ? [model(r.model), r.lowConfidenceShare] : undefined,
+  );
+  gauges(x, D.estimatedAccuracy, a.quality, (r) =>
+    r.estimatedAccuracy !== null ? [model(r.model), r.estimatedAccuracy] : undefined,
+  );
+
+  const slos = [...a.slo].flatMap(([m, objectives]) => objectives.map((o) => ({ m, o })));
+  gauges(x, D.sloTarget, slos, ({ m, o }) => [{ model_name: m, slo: o.name, kind: o.kind }, o.target]);
+  gauges(x, D.sloCompliance, slos, ({ m, o }) =>
+    o.sli !== null ? [{ model_name: m, slo: o.name, kind: o.kind }, o.sli] : undefined,
+  );
+  gauges(x, D.sloErrorBudgetRemaining, slos, ({ m, o }) =>
+    o.errorBudgetRemaining !== null ? [{ model_name: m, slo: o.name }, o.errorBudgetRemaining] : undefined,
+  );
+  const windows = slos.flatMap(({ m, o }) => o.windows.map((w) => ({ m, o, w })));
+  gauges(x, D.sloBurnRate, windows, ({ m, o, w }) =>
+    w.burnRate !== null ? [{ model_name: m, slo: o.name, window: w.window }, w.burnRate] : undefined,
+  );
+  gauges(x, D.sloIndicator, windows, ({ m, o, w }) =>
+    w.sli !== null ? [{ model_name: m, slo: o.name, window: w.window }, w.sli] : undefined,
+  );
 }
 
-function accuracyFamily(x: Exposition, snapshot: AnalysisSnapshot): void {
-  const rows = snapshot.accuracy.filter((r) => r.accuracy !== undefined);
-  if (rows.length === 0) return;
-  const d = Derived.accuracyBySegment;
-  x.family(d.prom, "gauge", d.help);
-  for (const r of rows) x.sample(d.prom, { model_name: r.model, segment: r.segment }, r.accuracy!);
-}
-
-function selfFamilies(x: Exposition, self: SelfStats, store: ModelStore): void {
+function selfFamilies(x: Exposition, self: SelfStats, store: ModelStore, feedback: FeedbackJoiner): void {
   x.family(
     "mlwatch_collector_otlp_requests_total",
     "counter",
@@ -106,47 +149,82 @@ function selfFamilies(x: Exposition, self: SelfStats, store: ModelStore): void {
     const [signal, code] = key.split(" ");
     x.sample("mlwatch_collector_otlp_requests_total", { signal, code }, n);
   }
-  x.family("mlwatch_collector_rejected_points_total", "counter", "Data points rejected, by reason");
+  x.family(
+    "mlwatch_collector_rejected_points_total",
+    "counter",
+    "Data points and log records rejected, by reason",
+  );
   for (const [reason, n] of self.rejectedPoints)
     x.sample("mlwatch_collector_rejected_points_total", { reason }, n);
   x.family(
-    "mlwatch_collector_log_records_total",
+    "mlwatch_collector_capped_points_total",
     "counter",
-    "OTLP log records received (sampled predictions)",
+    "Points sent to an overflow series because their metric hit the series cap",
   );
-  x.sample("mlwatch_collector_log_records_total", {}, self.logRecords);
-  x.family("mlwatch_collector_active_series", "gauge", "Series held in the window store");
-  x.sample("mlwatch_collector_active_series", {}, store.seriesCount);
-  x.family(
-    "mlwatch_collector_active_streams",
-    "gauge",
-    "Replica streams tracked for cumulative-to-delta conversion",
-  );
-  x.sample("mlwatch_collector_active_streams", {}, self.activeStreams);
-  x.family(
-    "mlwatch_collector_ignored_points_total",
-    "counter",
-    "Valid points of metrics the collector does not use",
-  );
-  x.sample("mlwatch_collector_ignored_points_total", {}, store.ignoredPoints);
-  x.family("mlwatch_collector_analysis_duration_seconds", "gauge", "Time the last analysis pass took");
-  x.sample("mlwatch_collector_analysis_duration_seconds", {}, self.lastAnalysisSeconds);
-  x.family(
-    "mlwatch_collector_checkpoint_duration_seconds",
-    "gauge",
-    "Time the last checkpoint to SQLite took",
-  );
-  x.sample("mlwatch_collector_checkpoint_duration_seconds", {}, self.lastCheckpointSeconds);
-  x.family("mlwatch_collector_resident_memory_bytes", "gauge", "Resident set size of the collector process");
-  x.sample("mlwatch_collector_resident_memory_bytes", {}, process.memoryUsage.rss());
-  x.family("mlwatch_collector_start_time_seconds", "gauge", "When the collector started, in Unix seconds");
-  x.sample("mlwatch_collector_start_time_seconds", {}, self.startedAtMs / 1000);
+  for (const [metric, n] of store.capped) x.sample("mlwatch_collector_capped_points_total", { metric }, n);
+  const single: Array<[string, "counter" | "gauge", string, number]> = [
+    ["mlwatch_collector_log_records_total", "counter", "OTLP log records received", self.logRecords],
+    ["mlwatch_collector_active_series", "gauge", "Series held in the window store", store.seriesCount],
+    [
+      "mlwatch_collector_active_streams",
+      "gauge",
+      "Replica streams tracked for cumulative-to-delta conversion",
+      self.activeStreams,
+    ],
+    [
+      "mlwatch_collector_ignored_points_total",
+      "counter",
+      "Valid points of metrics the collector does not use",
+      store.ignoredPoints,
+    ],
+    [
+      "mlwatch_collector_pending_reviews",
+      "gauge",
+      "Sampled predictions waiting for a label",
+      feedback.pendingCount,
+    ],
+    [
+      "mlwatch_collector_dropped_reviews_total",
+      "counter",
+      "Sampled predictions dropped unlabelled (queue full or expired)",
+      feedback.dropped,
+    ],
+    [
+      "mlwatch_collector_analysis_duration_seconds",
+      "gauge",
+      "Time the last analysis pass took",
+      self.lastAnalysisSeconds,
+    ],
+    [
+      "mlwatch_collector_checkpoint_duration_seconds",
+      "gauge",
+      "Time the last checkpoint to SQLite took",
+      self.lastCheckpointSeconds,
+    ],
+    [
+      "mlwatch_collector_resident_memory_bytes",
+      "gauge",
+      "Resident set size of the collector process",
+      process.memoryUsage.rss(),
+    ],
+    [
+      "mlwatch_collector_start_time_seconds",
+      "gauge",
+      "When the collector started, in Unix seconds",
+      self.startedAtMs / 1000,
+    ],
+  ];
+  for (const [name, type, help, v] of single) {
+    x.family(name, type, help);
+    x.sample(name, {}, v);
+  }
 }
 
 export function renderMetrics(
   store: ModelStore,
   snapshot: AnalysisSnapshot,
   self: SelfStats,
+  feedback: FeedbackJoiner,
   nowMs: number,
 ): string {
   const x = new Exposition();
@@ -159,9 +237,9 @@ export function renderMetrics(
   counterFamily(x, store, I.predictions);
   classicHistogramFamily(x, store, I.confidence);
   counterFamily(x, store, I.lowConfidence);
+  counterFamily(x, store, I.featureCategory);
   counterFamily(x, store, I.segmentOutcomes);
-  driftFamilies(x, snapshot);
-  accuracyFamily(x, snapshot);
-  selfFamilies(x, self, store);
+  analysisFamilies(x, snapshot);
+  selfFamilies(x, self, store, feedback);
   return x.toString();
 }

@@ -5,6 +5,8 @@
 // so the first point after the restart is differenced against it and the
 // data received between the checkpoint and the crash is counted exactly once.
 
+import type { FeedbackJoiner, SampledPrediction } from "../analysis/feedback.js";
+import type { ModelSlo, SloRegistry } from "../analysis/slo.js";
 import type { Normalizer, StreamJSON } from "../pipeline/normalize.js";
 import type { Db } from "./database.js";
 import type { ModelStore, SeriesJSON } from "./model-store.js";
@@ -14,6 +16,8 @@ export class Checkpointer {
     private readonly db: Db,
     private readonly store: ModelStore,
     private readonly normalizer: Normalizer,
+    private readonly slos: SloRegistry,
+    private readonly feedback: FeedbackJoiner,
   ) {}
 
   /** Writes what changed since the last checkpoint; returns the number of rows written. */
@@ -27,12 +31,23 @@ export class Checkpointer {
       "INSERT INTO streams (key, body) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET body = excluded.body",
     );
     const dropStream = this.db.prepare("DELETE FROM streams WHERE key = ?");
+    const putSlo = this.db.prepare(
+      "INSERT INTO slo (model, body) VALUES (?, ?) ON CONFLICT (model) DO UPDATE SET body = excluded.body",
+    );
+    const pending = this.feedback.takeChanges();
+    const putPending = this.db.prepare(
+      "INSERT INTO pending (request_id, received_ms, body) VALUES (?, ?, ?) ON CONFLICT (request_id) DO UPDATE SET body = excluded.body, received_ms = excluded.received_ms",
+    );
+    const dropPending = this.db.prepare("DELETE FROM pending WHERE request_id = ?");
     this.db.transaction(() => {
       for (const s of series) putSeries.run(s.family, s.key, JSON.stringify(s.body));
       for (const s of streams.changed) putStream.run(s.key, JSON.stringify(s.body));
       for (const k of streams.removed) dropStream.run(k);
+      for (const [model, slo] of this.slos.models) putSlo.run(model, JSON.stringify(slo.toJSON()));
+      for (const p of pending.changed) putPending.run(p.requestId, p.receivedMs, JSON.stringify(p));
+      for (const id of pending.removed) dropPending.run(id);
     })();
-    return series.length + streams.changed.length + streams.removed.length;
+    return series.length + streams.changed.length + streams.removed.length + pending.changed.length;
   }
 
   /** Loads the last checkpoint; returns counts of what was restored and messages for rows that could not be. */
@@ -61,6 +76,26 @@ export class Checkpointer {
         streams++;
       } catch (e) {
         problems.push(`stream: ${(e as Error).message}`);
+      }
+    }
+    for (const row of this.db.prepare("SELECT model, body FROM slo").iterate() as Iterable<{
+      model: string;
+      body: string;
+    }>) {
+      const slo: ModelSlo | undefined = this.slos.models.get(row.model);
+      try {
+        slo?.load(JSON.parse(row.body));
+      } catch (e) {
+        problems.push(`slo ${row.model}: ${(e as Error).message}`);
+      }
+    }
+    for (const row of this.db.prepare("SELECT body FROM pending ORDER BY received_ms").iterate() as Iterable<{
+      body: string;
+    }>) {
+      try {
+        this.feedback.restore(JSON.parse(row.body) as SampledPrediction);
+      } catch (e) {
+        problems.push(`pending prediction: ${(e as Error).message}`);
       }
     }
     return { series, streams, problems };

@@ -28,6 +28,15 @@ CREATE TABLE IF NOT EXISTS streams (
   key TEXT PRIMARY KEY,
   body TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS slo (
+  model TEXT PRIMARY KEY,
+  body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pending (
+  request_id TEXT PRIMARY KEY,
+  received_ms INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
 `;
 
 const SCHEMA_VERSION = "1";

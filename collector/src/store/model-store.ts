@@ -13,6 +13,9 @@ import { type Aggregate, SlidingWindow, type SlotJSON } from "./sliding-window.j
 
 export type Labels = Record<string, string>;
 
+/** Label value of the series that collects data past an instrument's series cap. */
+export const OVERFLOW = "__overflow__";
+
 export interface CounterSeries {
   kind: "counter";
   labels: Labels;
@@ -120,9 +123,13 @@ export class ModelStore {
    * histograms, with their bucket bounds; counts are accumulated per delta so
    * they only ever grow, as Prometheus requires.
    */
+  /** Points that went to an overflow series because their instrument hit the series cap, by instrument. */
+  readonly capped = new Map<string, number>();
+
   constructor(
     private readonly window: WindowSpec,
     private readonly classicBounds: ReadonlyMap<string, readonly number[]> = new Map(),
+    private readonly limits: { maxSeriesPerMetric: number } = { maxSeriesPerMetric: 10_000 },
   ) {}
 
   ingest(obs: Observation, nowMs: number): void {
@@ -131,13 +138,19 @@ export class ModelStore {
       this.ignoredPoints++;
       return;
     }
-    const labels = this.labelsFor(spec, obs.attributes);
+    let labels = this.labelsFor(spec, obs.attributes);
     let family = this.families.get(spec.name);
     if (!family) {
       family = new Map();
       this.families.set(spec.name, family);
     }
-    const key = labelsKey(labels);
+    let key = labelsKey(labels);
+    if (!family.has(key) && family.size >= this.limits.maxSeriesPerMetric) {
+      // Past the cap every new label set shares one series, so memory stays bounded and totals stay whole.
+      labels = Object.fromEntries(Object.keys(labels).map((k) => [k, OVERFLOW]));
+      key = labelsKey(labels);
+      this.capped.set(spec.name, (this.capped.get(spec.name) ?? 0) + 1);
+    }
     let series = family.get(key);
     this.ingestInto(family, spec, key, labels, series, obs, nowMs);
     series = family.get(key);

@@ -95,7 +95,7 @@ interface Summary {
   requestsPerSecond: number;
   errorRate: number | null;
   latencySeconds: { p95: number } | null;
-  drift: Array<{ feature: string; d: number | null; severity: string | null; samples: number }>;
+  drift: Array<{ feature: string; score: number | null; severity: string | null; samples: number }>;
   accuracy: Array<{ segment: string; accuracy: number | null }>;
 }
 
@@ -189,14 +189,14 @@ async function main(): Promise<void> {
     const p95 = s.latencySeconds ? `${(s.latencySeconds.p95 * 1000).toFixed(1)} ms` : "–";
     const drift = s.drift
       .map((d) => {
-        if (d.d === null) return `${d.feature} –`;
+        if (d.score === null) return `${d.feature} –`;
         const m = maxD.get(d.feature) ?? { before: 0, after: 0 };
-        if (elapsed < driftAfter) m.before = Math.max(m.before, d.d);
-        else m.after = Math.max(m.after, d.d);
-        if (d.d >= 0.25 && m.crossedAt === undefined) m.crossedAt = elapsed;
+        if (elapsed < driftAfter) m.before = Math.max(m.before, d.score);
+        else m.after = Math.max(m.after, d.score);
+        if (d.score >= 0.25 && m.crossedAt === undefined) m.crossedAt = elapsed;
         maxD.set(d.feature, m);
         const sev = d.severity && d.severity !== "none" ? ` ${d.severity.toUpperCase()}` : "";
-        return `${d.feature} ${d.d.toFixed(3)}${sev}`;
+        return `${d.feature} ${d.score.toFixed(3)}${sev}`;
       })
       .join(" · ");
     const acc = s.accuracy.find((a) => a.accuracy !== null);

@@ -175,8 +175,8 @@ export const instrumentByName: ReadonlyMap<string, InstrumentSpec> = new Map(
 export const Derived = {
   dataDriftScore: {
     prom: "ml_data_drift_score",
-    help: "Two-sample KS statistic D of a feature's current window against its baseline",
-    labels: ["model_name", "feature_name"],
+    help: "Drift of a feature's current window from its baseline: KS statistic D unless the feature is configured for another method",
+    labels: ["model_name", "feature_name", "method"],
   },
   dataDriftPValue: {
     prom: "ml_data_drift_p_value",
@@ -202,6 +202,56 @@ export const Derived = {
     prom: "ml_concept_drift_psi",
     help: "Population Stability Index of the confidence distribution against its baseline",
     labels: ["model_name"],
+  },
+  conceptDriftClassPsi: {
+    prom: "ml_concept_drift_class_psi",
+    help: "Population Stability Index of the predicted-class distribution against its baseline",
+    labels: ["model_name"],
+  },
+  conceptDriftSeverity: {
+    prom: "ml_concept_drift_severity",
+    help: "Concept drift severity from the larger PSI: 0 none, 1 info, 2 warning, 3 critical",
+    labels: ["model_name"],
+  },
+  accuracyLastLabels: {
+    prom: "ml_accuracy_last_labels",
+    help: "Share of correct predictions among the most recent labels joined from feedback, by segment",
+    labels: ["model_name", "segment"],
+  },
+  lowConfidenceShare: {
+    prom: "ml_low_confidence_share",
+    help: "Share of predictions in the window whose confidence was below the threshold",
+    labels: ["model_name"],
+  },
+  estimatedAccuracy: {
+    prom: "ml_estimated_accuracy",
+    help: "Accuracy estimated without labels from the confidence distribution (calibrated by the baseline when it has a reference accuracy)",
+    labels: ["model_name"],
+  },
+  sloTarget: {
+    prom: "ml_slo_target",
+    help: "Objective of an SLO: target ratio of good events, or the throughput / cost threshold",
+    labels: ["model_name", "slo", "kind"],
+  },
+  sloCompliance: {
+    prom: "ml_slo_compliance",
+    help: "Service level indicator over the SLO period so far: good-event ratio, requests per second or cost per 1000 requests",
+    labels: ["model_name", "slo", "kind"],
+  },
+  sloErrorBudgetRemaining: {
+    prom: "ml_slo_error_budget_remaining",
+    help: "Share of the SLO period's error budget left: 1 untouched, 0 spent, negative overspent",
+    labels: ["model_name", "slo"],
+  },
+  sloBurnRate: {
+    prom: "ml_slo_burn_rate",
+    help: "Error budget burn rate over a window: bad-event ratio divided by (1 - target)",
+    labels: ["model_name", "slo", "window"],
+  },
+  sloIndicator: {
+    prom: "ml_slo_indicator",
+    help: "Service level indicator over a window",
+    labels: ["model_name", "slo", "window"],
   },
   accuracyBySegment: {
     prom: "ml_accuracy_by_segment",
