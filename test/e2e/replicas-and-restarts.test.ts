@@ -71,7 +71,7 @@ describe("three replicas", () => {
     const replicas = protocols.map((p, i) => replica(c.otlp, model, `r${i}`, p));
     const data = [normals(21, 1500, 5, 2), normals(22, 1200, -3, 1), normals(23, 900, 100, 30)];
     const union = new ExpHistogram();
-    replicas.forEach((r, i) => record(r, data[i]));
+    for (let i = 0; i < replicas.length; i++) record(replicas[i], data[i]);
     for (const v of data.flat()) union.record(v);
     await Promise.all(replicas.map((r) => r.monitoring.forceFlush()));
 

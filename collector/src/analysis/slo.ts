@@ -182,7 +182,7 @@ export class ModelSlo {
     for (const [name, rings] of Object.entries(j)) {
       const c = this.counters.get(name);
       if (!c || rings.length !== c.rings.length) continue;
-      c.rings.forEach((r, i) => r.load(rings[i]));
+      for (let i = 0; i < rings.length; i++) c.rings[i].load(rings[i]);
     }
   }
 }
