@@ -35,8 +35,12 @@ describe("buildBaseline", () => {
       ].join("\n"),
     );
     const r = await buildBaseline({ input, model: "m", exclude: ["id"] });
-    expect(Object.keys(r.baseline.features).sort()).toEqual(["age", "income"]);
-    expect(r.nonNumericColumns).toEqual(["city"]);
+    expect(Object.keys(r.baseline.features).sort()).toEqual(["age", "city", "income"]);
+    expect(r.baseline.features.city).toEqual({
+      kind: "categorical",
+      counts: { Paris: 1, Rome: 1, Oslo: 1, Bern: 1 },
+    });
+    expect(r.droppedColumns).toEqual([]);
     expect(r.rows).toBe(4);
     expect(r.skippedRows).toBe(1);
     expect(r.skippedValues).toBe(1);
@@ -60,11 +64,45 @@ describe("buildBaseline", () => {
     expect(ExpHistogram.fromJSON(r.baseline.features.y.histogram).min).toBe(-2);
   });
 
-  it("fails clearly when a requested feature has no numbers", async () => {
-    const input = file("t.csv", "a,b\n1,x\n");
+  it("fails clearly when a requested feature has no values", async () => {
+    const input = file("t.csv", "a,b\n1,\n");
     await expect(buildBaseline({ input, model: "m", features: ["b"] })).rejects.toThrow(
-      /feature "b" has no numeric values/,
+      /feature "b" has no usable values/,
     );
+  });
+
+  it("leaves out text columns with too many distinct values", async () => {
+    const rows = Array.from({ length: 30 }, (_, i) => `${i},id-${i},${i % 3 === 0 ? "red" : "blue"}`);
+    const input = file("ids.csv", ["x,id,colour", ...rows].join("\n"));
+    const r = await buildBaseline({ input, model: "m", maxCategories: 10 });
+    expect(r.droppedColumns).toEqual(["id"]);
+    expect(r.baseline.features.colour).toEqual({ kind: "categorical", counts: { red: 10, blue: 20 } });
+  });
+
+  it("takes confidence, predicted class and label columns for concept drift and the reference accuracy", async () => {
+    const input = file(
+      "scored.csv",
+      [
+        "len,conf,pred,truth",
+        "10,0.9,pos,pos",
+        "12,0.8,pos,neg",
+        "9,0.95,neg,neg",
+        "11,0.6,neg,neg",
+        "13,1.5,pos,pos",
+      ].join("\n"),
+    );
+    const r = await buildBaseline({
+      input,
+      model: "m",
+      confidenceColumn: "conf",
+      classColumn: "pred",
+      labelColumn: "truth",
+    });
+    expect(Object.keys(r.baseline.features)).toEqual(["len"]);
+    expect(ExpHistogram.fromJSON(r.baseline.confidence!).count).toBe(4);
+    expect(r.problems).toEqual([{ line: 6, message: 'confidence "1.5" is not a number in [0, 1]' }]);
+    expect(r.baseline.classes).toEqual({ pos: 3, neg: 2 });
+    expect(r.baseline.referenceAccuracy).toBeCloseTo(4 / 5, 12);
   });
 });
 

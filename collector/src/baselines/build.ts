@@ -1,7 +1,9 @@
 // Builds a baseline from training data in CSV (header row) or JSONL, one
-// pass and constant memory: each numeric column streams into an
-// exponential histogram. A column's kind is set by its first non-empty
-// value; later values that do not fit are skipped and reported by line.
+// pass and bounded memory: each numeric column streams into an exponential
+// histogram, each text column into category counts (up to a cap). A
+// column's kind is set by its first non-empty value; later values that do
+// not fit are skipped and reported by line. Optional columns carry the
+// model's confidence, predicted class and true label.
 
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -17,6 +19,14 @@ export interface BuildOptions {
   /** Columns to leave out (ids, labels, timestamps). */
   exclude?: string[];
   format?: "csv" | "jsonl";
+  /** A text column with more distinct values than this is not a categorical feature (default 100). */
+  maxCategories?: number;
+  /** Column with the model's confidence on each row, for the concept-drift baseline. */
+  confidenceColumn?: string;
+  /** Column with the predicted class, for the class-distribution baseline. */
+  classColumn?: string;
+  /** Column with the true label; with classColumn it gives the reference accuracy. */
+  labelColumn?: string;
   /** Called with bytes read so far and the file size, for progress display. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
 }
@@ -31,8 +41,8 @@ export interface BuildResult {
   rows: number;
   skippedRows: number;
   skippedValues: number;
-  /** Columns that held text and were left out of the baseline. */
-  nonNumericColumns: string[];
+  /** Text columns with more distinct values than `maxCategories`, left out as ids or free text. */
+  droppedColumns: string[];
   /** The first problems found (at most 20), with line numbers. */
   problems: BuildProblem[];
 }
@@ -73,7 +83,11 @@ export function splitCsvLine(line: string): string[] | null {
   }
 }
 
-type Column = { kind: "unknown" | "numeric" | "text"; hist: ExpHistogram };
+type Column = {
+  kind: "unknown" | "numeric" | "categorical" | "high_cardinality";
+  hist: ExpHistogram;
+  categories: Map<string, number>;
+};
 
 export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
   const format = opts.format ?? (/\.jsonl?$/i.test(opts.input) ? "jsonl" : "csv");
@@ -98,19 +112,59 @@ export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
   let skippedRows = 0;
   let skippedValues = 0;
 
+  const maxCategories = opts.maxCategories ?? 100;
+  const confidence = new ExpHistogram();
+  const classes: Record<string, number> = Object.create(null);
+  let labelled = 0;
+  let correct = 0;
+  const roles = new Set([opts.confidenceColumn, opts.classColumn, opts.labelColumn].filter(Boolean));
+
+  /** Model outputs and labels named by the options feed the concept-drift and accuracy parts, not features. */
+  const takeRow = (get: (name: string) => unknown, line: number) => {
+    if (opts.confidenceColumn) {
+      const c = Number(get(opts.confidenceColumn));
+      if (Number.isFinite(c) && c >= 0 && c <= 1) confidence.record(c);
+      else if (get(opts.confidenceColumn) !== undefined) {
+        skippedValues++;
+        problem(
+          line,
+          `confidence "${String(get(opts.confidenceColumn)).slice(0, 40)}" is not a number in [0, 1]`,
+        );
+      }
+    }
+    const predicted = opts.classColumn ? get(opts.classColumn) : undefined;
+    if (predicted !== undefined && predicted !== "")
+      classes[String(predicted)] = (classes[String(predicted)] ?? 0) + 1;
+    const label = opts.labelColumn ? get(opts.labelColumn) : undefined;
+    if (predicted !== undefined && predicted !== "" && label !== undefined && label !== "") {
+      labelled++;
+      if (String(label) === String(predicted)) correct++;
+    }
+  };
+
   const take = (name: string, raw: unknown, line: number) => {
-    if (exclude.has(name) || (only && !only.has(name))) return;
+    if (roles.has(name) || exclude.has(name) || (only && !only.has(name))) return;
     if (raw === "" || raw === null || raw === undefined) return;
     let col = columns.get(name);
     if (!col) {
-      col = { kind: "unknown", hist: new ExpHistogram() };
+      col = { kind: "unknown", hist: new ExpHistogram(), categories: new Map() };
       columns.set(name, col);
     }
     const v =
       typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : Number.NaN;
     const numeric = Number.isFinite(v);
-    if (col.kind === "unknown") col.kind = numeric ? "numeric" : "text";
-    if (col.kind === "text") return;
+    if (col.kind === "unknown") col.kind = numeric ? "numeric" : "categorical";
+    if (col.kind === "high_cardinality") return;
+    if (col.kind === "categorical") {
+      const k = String(raw);
+      col.categories.set(k, (col.categories.get(k) ?? 0) + 1);
+      if (col.categories.size > maxCategories) {
+        // Free text or ids, not categories: no meaningful distribution to compare.
+        col.kind = "high_cardinality";
+        col.categories.clear();
+      }
+      return;
+    }
     if (!numeric) {
       skippedValues++;
       problem(line, `column "${name}": "${String(raw).slice(0, 40)}" is not a finite number`);
@@ -138,7 +192,12 @@ export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
         continue;
       }
       rows++;
-      for (let i = 0; i < header.length; i++) take(header[i], fields[i], lineNo);
+      const h = header;
+      for (let i = 0; i < h.length; i++) take(h[i], fields[i], lineNo);
+      takeRow((name) => {
+        const i = h.indexOf(name);
+        return i < 0 ? undefined : fields[i];
+      }, lineNo);
     } else {
       let obj: unknown;
       try {
@@ -155,25 +214,39 @@ export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
       }
       rows++;
       for (const [k, v] of Object.entries(obj)) take(k, v, lineNo);
+      const o = obj as Record<string, unknown>;
+      takeRow((name) => (Object.hasOwn(o, name) ? o[name] : undefined), lineNo);
     }
   }
   const features: Record<string, ExpHistogram> = {};
-  const nonNumericColumns: string[] = [];
+  const categorical: Record<string, Record<string, number>> = {};
+  const droppedColumns: string[] = [];
   for (const [name, col] of columns) {
     if (col.kind === "numeric" && col.hist.count > 0) features[name] = col.hist;
-    else if (col.kind === "text") nonNumericColumns.push(name);
+    else if (col.kind === "categorical") categorical[name] = Object.fromEntries(col.categories);
+    else if (col.kind === "high_cardinality") droppedColumns.push(name);
   }
   if (only) {
-    for (const f of only)
-      if (!features[f]) throw new Error(`feature "${f}" has no numeric values in ${opts.input}`);
+    for (const f of only) {
+      if (!features[f] && !categorical[f])
+        throw new Error(`feature "${f}" has no usable values in ${opts.input}`);
+    }
   }
-  if (Object.keys(features).length === 0)
-    throw new Error(`${opts.input} has no numeric column to build a baseline from`);
+  if (opts.confidenceColumn && confidence.count === 0) {
+    throw new Error(`confidence column "${opts.confidenceColumn}" has no value in [0, 1] in ${opts.input}`);
+  }
+  if (Object.keys(features).length + Object.keys(categorical).length === 0 && confidence.count === 0) {
+    throw new Error(`${opts.input} has no column to build a baseline from`);
+  }
   const baseline = makeBaseline({
     model: opts.model,
     modelVersion: opts.modelVersion,
     features,
-    source: { file: opts.input, rows, skippedRows },
+    categorical,
+    confidence: confidence.count > 0 ? confidence : undefined,
+    classes: Object.keys(classes).length > 0 ? { ...classes } : undefined,
+    referenceAccuracy: labelled > 0 ? correct / labelled : undefined,
+    source: { origin: "build", file: opts.input, rows, skippedRows },
   });
-  return { baseline, rows, skippedRows, skippedValues, nonNumericColumns, problems };
+  return { baseline, rows, skippedRows, skippedValues, droppedColumns, problems };
 }

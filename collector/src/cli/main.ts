@@ -104,6 +104,21 @@ baseline
   .option("--features <names>", "comma-separated columns to include (default: every numeric column)", list)
   .option("--exclude <names>", "comma-separated columns to leave out", list)
   .option("--format <format>", "csv or jsonl (default: from the file name)")
+  .option("--confidence-column <name>", "column with the model's confidence (0-1), for concept drift")
+  .option("--class-column <name>", "column with the predicted class, for concept drift")
+  .option(
+    "--label-column <name>",
+    "column with the true label; with --class-column gives the reference accuracy",
+  )
+  .option(
+    "--max-categories <n>",
+    "text columns with more distinct values are left out (default 100)",
+    (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer");
+      return n;
+    },
+  )
   .action(
     async (opts: {
       input: string;
@@ -113,6 +128,10 @@ baseline
       features?: string[];
       exclude?: string[];
       format?: "csv" | "jsonl";
+      confidenceColumn?: string;
+      classColumn?: string;
+      labelColumn?: string;
+      maxCategories?: number;
     }) => {
       const bar = progressBar(`reading ${opts.input}`);
       try {
@@ -127,8 +146,11 @@ baseline
           console.error(`skipped ${r.skippedRows} rows and ${r.skippedValues} values:`);
           for (const p of r.problems) console.error(`  line ${p.line}: ${p.message}`);
         }
-        if (r.nonNumericColumns.length)
-          console.error(`left out text columns: ${r.nonNumericColumns.join(", ")}`);
+        if (r.droppedColumns.length) {
+          console.error(
+            `left out text columns with too many distinct values: ${r.droppedColumns.join(", ")}`,
+          );
+        }
       } catch (e) {
         bar.done();
         console.error(`mlwatch: ${(e as Error).message}`);

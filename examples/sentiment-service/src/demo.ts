@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { FEATURE_NAMES, features, MODEL_NAME } from "./model.js";
+import { FEATURE_NAMES, MODEL_NAME, predict } from "./model.js";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const CLI = here("../../../collector/dist/cli/main.js");
@@ -97,16 +97,18 @@ interface Summary {
   latencySeconds: { p95: number } | null;
   drift: Array<{ feature: string; score: number | null; severity: string | null; samples: number }>;
   accuracy: Array<{ segment: string; accuracy: number | null }>;
+  conceptDrift: { confidencePsi: number | null; classPsi: number | null } | null;
 }
 
 async function main(): Promise<void> {
   const t0 = Date.now();
   // 1. Baseline from the training texts, through the same feature code the service runs.
   const texts = readFileSync(TRAINING, "utf8").split("\n").filter(Boolean);
-  const csv = [
-    FEATURE_NAMES.join(","),
-    ...texts.map((t) => FEATURE_NAMES.map((f) => features(t)[f]).join(",")),
-  ];
+  const csv = [[...FEATURE_NAMES, "confidence", "predicted"].join(",")];
+  for (const t of texts) {
+    const r = predict(t);
+    csv.push([...FEATURE_NAMES.map((f) => r.features[f]), r.confidence, r.label].join(","));
+  }
   writeFileSync(join(work, "training-features.csv"), `${csv.join("\n")}\n`);
   console.log(`demo: building the baseline from ${texts.length} training texts`);
   await run(CLI, [
@@ -116,6 +118,10 @@ async function main(): Promise<void> {
     join(work, "training-features.csv"),
     "--model",
     MODEL_NAME,
+    "--confidence-column",
+    "confidence",
+    "--class-column",
+    "predicted",
     "--out",
     join(work, "baseline.json"),
   ]);
@@ -201,8 +207,10 @@ async function main(): Promise<void> {
       .join(" · ");
     const acc = s.accuracy.find((a) => a.accuracy !== null);
     const accText = acc ? ` acc ${(acc.accuracy! * 100).toFixed(0)}%` : "";
+    const psi = s.conceptDrift?.classPsi;
+    const psiText = psi !== null && psi !== undefined ? ` class PSI ${psi.toFixed(2)}` : "";
     console.log(
-      `[${String(elapsed).padStart(3)}s] ${phase.padEnd(12)} ${s.requestsPerSecond.toFixed(1)} req/s  errors ${err}  p95 ${p95}${accText} | ${drift}`,
+      `[${String(elapsed).padStart(3)}s] ${phase.padEnd(12)} ${s.requestsPerSecond.toFixed(1)} req/s  errors ${err}  p95 ${p95}${accText}${psiText} | ${drift}`,
     );
   }
 
