@@ -305,7 +305,8 @@ export class ModelMonitor {
   private confidenceHandle: HistogramHandle | undefined;
   private lowConfidenceHandle: CounterHandle | undefined;
   private readonly features = new Map<string, FeatureState>();
-  private readonly outcomes = new Map<string, [CounterHandle, CounterHandle]>();
+  /** Per segment: the "correct" and "incorrect" counters, each created when first used. */
+  private readonly outcomes = new Map<string, [CounterHandle | undefined, CounterHandle | undefined]>();
   // ground truth
   private readonly gtSegment: string;
   private readonly includeInputs: boolean;
@@ -733,15 +734,21 @@ export class ModelMonitor {
           pair = this.outcomes.get(segment);
         }
         if (pair === undefined) {
-          const a = { ...this.base, [Attr.segment]: segment };
-          pair = [
-            this.backend.counter(Instruments.segmentOutcomes, { ...a, [Attr.outcome]: "correct" }),
-            this.backend.counter(Instruments.segmentOutcomes, { ...a, [Attr.outcome]: "incorrect" }),
-          ];
+          pair = [undefined, undefined];
           this.outcomes.set(segment, pair);
         }
       }
-      (correct ? pair[0] : pair[1]).add(n);
+      const i = correct ? 0 : 1;
+      let c = pair[i];
+      if (c === undefined) {
+        c = this.backend.counter(Instruments.segmentOutcomes, {
+          ...this.base,
+          [Attr.segment]: segment,
+          [Attr.outcome]: correct ? "correct" : "incorrect",
+        });
+        pair[i] = c;
+      }
+      c.add(n);
     } catch (e) {
       report("recordOutcome", e);
     }

@@ -207,6 +207,8 @@ function scenario(seed: number, n: number): Step[] {
       segment: r() < 0.5 ? "a" : "b",
       correct: r() < 0.8,
     });
+    // A segment that only ever sees one outcome: no zero-valued "incorrect" series may appear.
+    if (i % 500 === 0) Object.assign(steps[i], { segment: "rare", correct: true });
   }
   return steps;
 }

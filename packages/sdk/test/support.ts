@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
+import type { MetricData, MetricProducer } from "@opentelemetry/sdk-metrics";
 import {
   decodeLogsJson,
   decodeLogsProto,
@@ -129,4 +130,37 @@ export async function eventually<T>(
     if (Date.now() > end) throw new Error("condition not met in time");
     await sleep(20);
   }
+}
+
+/** What a producer would hand a reader now, by metric name. */
+export async function collected(producer: MetricProducer): Promise<Map<string, MetricData>> {
+  const { resourceMetrics } = await producer.collect();
+  const out = new Map<string, MetricData>();
+  for (const sm of resourceMetrics.scopeMetrics) for (const m of sm.metrics) out.set(m.descriptor.name, m);
+  return out;
+}
+
+/** The data points of `name` whose attributes include `attrs`. */
+export function pointsOf<T = unknown>(
+  data: Map<string, MetricData>,
+  name: string,
+  attrs: Record<string, unknown> = {},
+): Array<{ attributes: Record<string, unknown>; value: T }> {
+  const m = data.get(name);
+  if (!m) return [];
+  return (m.dataPoints as Array<{ attributes: Record<string, unknown>; value: T }>).filter((p) =>
+    Object.entries(attrs).every(([k, v]) => p.attributes[k] === v),
+  );
+}
+
+/** Sum of the values (counters) or counts (histograms) of the matching points. */
+export function total(
+  data: Map<string, MetricData>,
+  name: string,
+  attrs: Record<string, unknown> = {},
+): number {
+  return pointsOf<number | { count: number }>(data, name, attrs).reduce(
+    (s, p) => s + (typeof p.value === "number" ? p.value : p.value.count),
+    0,
+  );
 }
