@@ -7,7 +7,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Attr, OTHER_CATEGORY } from "@mlwatch/semconv";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   callbackSink,
   errorTypeOf,
@@ -18,7 +18,7 @@ import {
   SDK_VERSION,
   webhookSink,
 } from "../src/index.js";
-import { collected, pointsOf, type Receiver, sleep, startReceiver, total } from "./support.js";
+import { collected, pointsOf, sleep, total } from "./support.js";
 
 function setup(extra: Partial<ConstructorParameters<typeof ModelMonitor>[0]> = {}) {
   const producer = new MlwatchMetricProducer();
@@ -433,11 +433,6 @@ describe("ground truth: sampling, feedback and review sinks", () => {
 });
 
 describe("webhookSink", () => {
-  const receivers: Receiver[] = [];
-  afterAll(async () => {
-    for (const r of receivers) await r.close();
-  });
-
   it("POSTs batches as a JSON array, keeps them through a 500, drops them on a 400", async () => {
     const bodies: unknown[] = [];
     const { createServer } = await import("node:http");

@@ -148,7 +148,7 @@ export function pointsOf<T = unknown>(
 ): Array<{ attributes: Record<string, unknown>; value: T }> {
   const m = data.get(name);
   if (!m) return [];
-  return (m.dataPoints as Array<{ attributes: Record<string, unknown>; value: T }>).filter((p) =>
+  return (m.dataPoints as unknown as Array<{ attributes: Record<string, unknown>; value: T }>).filter((p) =>
     Object.entries(attrs).every(([k, v]) => p.attributes[k] === v),
   );
 }
