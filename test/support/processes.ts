@@ -63,8 +63,9 @@ export async function startCollector(
   const lines = [...yaml];
   if (!lines.some((l) => l.startsWith("otlp:"))) lines.push("otlp: { port: 0 }");
   if (!lines.some((l) => l.startsWith("query:"))) lines.push("query: { port: 0 }");
-  if (!lines.some((l) => l.startsWith("baselines:")))
-    lines.push(`baselines: { dir: ${JSON.stringify(join(dir, "baselines"))} }`);
+  if (!lines.some((l) => l.startsWith("storage:"))) {
+    lines.push(`storage: { path: ${JSON.stringify(join(dir, "collector.db"))} }`);
+  }
   writeFileSync(config, lines.join("\n"));
   const s = await startNode(CLI, ["collector", "--config", config]);
   return {
