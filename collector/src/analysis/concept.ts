@@ -4,9 +4,10 @@
 
 import { Instruments, type Severity, severityOf } from "@mlwatch/semconv";
 import { alignCategories, ExpHistogram, psi, psiCategorical } from "@mlwatch/stats";
-import type { BaselineStore } from "../baselines/store.js";
+
 import type { ModelStore } from "../store/model-store.js";
 import type { Thresholds } from "./drift.js";
+import type { BaselineFor } from "./versions.js";
 
 /** Cut points of the ten equal confidence bins. */
 export const CONFIDENCE_EDGES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
@@ -50,7 +51,7 @@ export function classWindows(store: ModelStore, nowMs: number): Map<string, Map<
 
 export function computeConceptDrift(
   store: ModelStore,
-  baselines: BaselineStore,
+  baselineFor: BaselineFor,
   nowMs: number,
   settings: (model: string) => { thresholds: Thresholds; minSamples: number },
 ): ConceptDrift[] {
@@ -60,7 +61,7 @@ export function computeConceptDrift(
   const out: ConceptDrift[] = [];
   for (const model of [...models].sort()) {
     const { thresholds, minSamples } = settings(model);
-    const b = baselines.get(model);
+    const b = baselineFor(model);
     const cur = confidence.get(model) ?? new ExpHistogram();
     const cls = classes.get(model) ?? new Map<string, number>();
     let classTotal = 0;

@@ -17,9 +17,9 @@ import {
   quantileEdges,
   wassersteinHistograms,
 } from "@mlwatch/stats";
-import type { BaselineStore, LoadedBaseline } from "../baselines/store.js";
 import type { DriftMethod } from "../config/config.js";
 import type { ModelStore } from "../store/model-store.js";
+import type { BaselineFor } from "./versions.js";
 
 export interface Thresholds {
   info: number;
@@ -126,14 +126,13 @@ function categoricalScore(method: DriftMethod, ref: Record<string, number>, cur:
 
 export function computeDrift(
   store: ModelStore,
-  baselines: BaselineStore,
+  baselineFor: BaselineFor,
   nowMs: number,
   settings: DriftSettings,
 ): FeatureDrift[] {
   const results: FeatureDrift[] = [];
-  const baselineOf = (model: string): LoadedBaseline | undefined => baselines.get(model);
   for (const [model, features] of featureWindows(store, nowMs)) {
-    const baseline = baselineOf(model);
+    const baseline = baselineFor(model);
     for (const [feature, current] of features) {
       const s = settings(model, feature, "numeric");
       const ref = baseline?.features.get(feature);
@@ -155,7 +154,7 @@ export function computeDrift(
     }
   }
   for (const [model, features] of categoryWindows(store, nowMs)) {
-    const baseline = baselineOf(model);
+    const baseline = baselineFor(model);
     for (const [feature, current] of features) {
       const s = settings(model, feature, "categorical");
       const ref = baseline?.categorical.get(feature);

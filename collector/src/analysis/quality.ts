@@ -6,9 +6,9 @@
 // the model's confidence was from its accuracy on the reference data.
 
 import { Instruments } from "@mlwatch/semconv";
-import type { BaselineStore } from "../baselines/store.js";
 import type { ModelStore } from "../store/model-store.js";
 import { confidenceWindows } from "./concept.js";
+import type { BaselineFor } from "./versions.js";
 
 export interface ModelQuality {
   model: string;
@@ -21,7 +21,7 @@ export interface ModelQuality {
   calibrated: boolean;
 }
 
-export function computeQuality(store: ModelStore, baselines: BaselineStore, nowMs: number): ModelQuality[] {
+export function computeQuality(store: ModelStore, baselineFor: BaselineFor, nowMs: number): ModelQuality[] {
   const low = new Map<string, number>();
   for (const s of store.series(Instruments.lowConfidence.name)) {
     if (s.kind === "counter")
@@ -34,7 +34,7 @@ export function computeQuality(store: ModelStore, baselines: BaselineStore, nowM
     const mean = n > 0 ? conf.sum / n : null;
     let estimate = mean;
     let calibrated = false;
-    const b = baselines.get(model);
+    const b = baselineFor(model);
     const refAcc = b?.baseline.referenceAccuracy;
     if (mean !== null && refAcc !== undefined && b?.confidence && b.confidence.count > 0) {
       const refMean = b.confidence.sum / b.confidence.count;

@@ -11,6 +11,7 @@ import type { FeedbackJoiner } from "./feedback.js";
 import { computeQuality, type ModelQuality } from "./quality.js";
 import { conceptSettings, driftSettings } from "./settings.js";
 import type { ObjectiveStatus, SloRegistry } from "./slo.js";
+import { baselineResolver } from "./versions.js";
 
 export interface AnalysisSnapshot {
   atMs: number;
@@ -43,13 +44,14 @@ export interface AnalysisContext {
 }
 
 export function analyze(ctx: AnalysisContext, nowMs: number): AnalysisSnapshot {
+  const baselineFor = baselineResolver(ctx.baselines, ctx.store, nowMs);
   return {
     atMs: nowMs,
-    drift: computeDrift(ctx.store, ctx.baselines, nowMs, driftSettings(ctx.config)),
-    concept: computeConceptDrift(ctx.store, ctx.baselines, nowMs, conceptSettings(ctx.config)),
+    drift: computeDrift(ctx.store, baselineFor, nowMs, driftSettings(ctx.config)),
+    concept: computeConceptDrift(ctx.store, baselineFor, nowMs, conceptSettings(ctx.config)),
     accuracy: computeAccuracy(ctx.store, nowMs),
     rolling: ctx.feedback.rolling(),
-    quality: computeQuality(ctx.store, ctx.baselines, nowMs),
+    quality: computeQuality(ctx.store, baselineFor, nowMs),
     slo: ctx.slos.status(nowMs),
   };
 }
