@@ -18,6 +18,7 @@ import { makeBaseline } from "./baselines/format.js";
 import { BaselineStore } from "./baselines/store.js";
 import { type Config, durationSeconds } from "./config/config.js";
 import { renderMetrics, type SelfStats } from "./export/metrics.js";
+import { encodeProtobufExposition, storeNativeSource } from "./export/protobuf-exposition.js";
 import type { LogsRequest, MetricsRequest } from "./otlp/types.js";
 import { Normalizer, type Observation } from "./pipeline/normalize.js";
 import { createOtlpReceiver, type IngestResult } from "./receiver/otlp-http.js";
@@ -237,6 +238,14 @@ export class Collector {
     return renderMetrics(this.store, this.snapshot, this.self, this.feedback, nowMs);
   }
 
+  /** The same exposition as metricsText(), in Prometheus protobuf, with native buckets on the latency and confidence histograms. */
+  metricsProto(nowMs = Date.now()): Uint8Array {
+    return encodeProtobufExposition(
+      this.metricsText(nowMs),
+      storeNativeSource(this.store, [Instruments.duration, Instruments.confidence]),
+    );
+  }
+
   /** Seconds of data the window can hold right now: the configured window, or less just after start. */
   effectiveWindowSeconds(nowMs = Date.now()): number {
     const up = (nowMs - this.self.startedAtMs) / 1000;
@@ -325,6 +334,7 @@ export class Collector {
     });
     this.queryServer = createQueryServer({
       metricsText: () => this.metricsText(),
+      metricsProto: () => this.metricsProto(),
       models: () => this.store.models(),
       summary: (m) => summarize(this.store, this.snapshot, m, Date.now(), this.effectiveWindowSeconds()),
       driftReport: (m) => this.driftReport(m),

@@ -6,6 +6,7 @@ import type { SampledPrediction } from "../analysis/feedback.js";
 import type { ObjectiveStatus } from "../analysis/slo.js";
 import { BaselineError } from "../baselines/format.js";
 import type { BaselineStore } from "../baselines/store.js";
+import { PROTOBUF_CONTENT_TYPE, wantsProtobuf } from "../export/protobuf-exposition.js";
 import { renderStatusPage } from "./status-page.js";
 import type { ModelSummary } from "./summary.js";
 
@@ -17,6 +18,8 @@ export interface FeedbackItem {
 
 export interface QueryBackend {
   metricsText(): string;
+  /** The same exposition as Prometheus protobuf (with native histograms), for scrapers that ask for it. */
+  metricsProto?(): Uint8Array;
   models(): string[];
   summary(model: string): ModelSummary;
   driftReport(model: string): unknown;
@@ -117,7 +120,13 @@ async function handle(b: QueryBackend, req: IncomingMessage, res: ServerResponse
   const path = url.pathname;
   const method = req.method ?? "GET";
   if (method === "GET" && path === "/metrics") {
-    res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    if (b.metricsProto && wantsProtobuf(req.headers.accept)) {
+      const body = b.metricsProto();
+      res.writeHead(200, { "content-type": PROTOBUF_CONTENT_TYPE, vary: "Accept" });
+      res.end(body);
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", vary: "Accept" });
     res.end(b.metricsText());
     return;
   }
