@@ -527,7 +527,10 @@ export class ModelMonitor {
   recordPrediction(prediction: Prediction): void {
     try {
       if (typeof prediction !== "object" || prediction === null) {
-        warn("prediction", `ignoring prediction that is not an object: ${typeof prediction}`);
+        warn(
+          "prediction",
+          `ignoring prediction that is not an object: ${prediction === null ? "null" : typeof prediction}`,
+        );
         return;
       }
       const cls = prediction.predictedClass;
