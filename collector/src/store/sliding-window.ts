@@ -48,11 +48,14 @@ export class SlidingWindow<T> {
   merged(nowMs: number): T {
     const newest = this.slotOf(nowMs);
     const oldest = newest - this.slotCount + 1;
-    let out = this.agg.empty();
+    // Start from a copy of the first slot rather than an empty aggregate: an
+    // empty histogram starts at the finest scale and would downscale again and again.
+    let out: T | undefined;
     for (const s of this.slots) {
-      if (s && s.slot >= oldest && s.slot <= newest) out = this.agg.add(out, s.value);
+      if (!s || s.slot < oldest || s.slot > newest) continue;
+      out = out === undefined ? this.agg.clone(s.value) : this.agg.add(out, s.value);
     }
-    return out;
+    return out ?? this.agg.empty();
   }
 
   /** True when no slot inside the window ending at nowMs holds data. */

@@ -48,6 +48,21 @@ const EMPTY = new Float64Array(0);
  * maxSize, leaving slack on both sides so that widening the range rarely moves
  * data.
  */
+/** Adds the counts of `theirs`, at a scale `os` steps finer, into `mine`. */
+function addShifted(mine: Range, theirs: Range, os: number, maxSize: number): void {
+  if (theirs.isEmpty) return;
+  mine.reserve(theirs.lo >> os, theirs.hi >> os, maxSize);
+  const tc = theirs.counts;
+  const mc = mine.counts;
+  const tb = theirs.base;
+  const mb = mine.base;
+  for (let i = theirs.lo; i <= theirs.hi; i++) {
+    const v = tc[i - tb];
+    if (v !== 0) mc[(i >> os) - mb] += v;
+  }
+  mine.total += theirs.total;
+}
+
 class Range {
   counts: Float64Array = EMPTY;
   base = 0;
@@ -342,42 +357,32 @@ export class ExpHistogram {
     if (!this.hasBuckets()) this._scale = Math.min(this.maxScale, Math.max(this._scale, o._scale));
     let scale = o.hasBuckets() ? Math.min(this._scale, o._scale) : this._scale;
     // widen further if the union of the ranges does not fit
-    for (const [mine, theirs] of [
-      [this.pos, o.pos],
-      [this.neg, o.neg],
-    ] as const) {
-      if (theirs.isEmpty) continue;
-      const ds = this._scale - scale;
-      const os = o._scale - scale;
-      let lo = theirs.lo >> os;
-      let hi = theirs.hi >> os;
-      if (!mine.isEmpty) {
-        lo = Math.min(lo, mine.lo >> ds);
-        hi = Math.max(hi, mine.hi >> ds);
-      }
-      scale -= shiftToFit(lo, hi, this.maxSize);
-    }
+    scale -= this.extraShift(this.pos, o.pos, o._scale, scale);
+    scale -= this.extraShift(this.neg, o.neg, o._scale, scale);
     this.downscale(this._scale - scale);
     const os = o._scale - scale;
-    for (const [mine, theirs] of [
-      [this.pos, o.pos],
-      [this.neg, o.neg],
-    ] as const) {
-      if (theirs.isEmpty) continue;
-      mine.reserve(theirs.lo >> os, theirs.hi >> os, this.maxSize);
-      const tc = theirs.counts;
-      for (let i = theirs.lo; i <= theirs.hi; i++) {
-        const v = tc[i - theirs.base];
-        if (v !== 0) mine.counts[(i >> os) - mine.base] += v;
-      }
-      mine.total += theirs.total;
-    }
+    addShifted(this.pos, o.pos, os, this.maxSize);
+    addShifted(this.neg, o.neg, os, this.maxSize);
     this._count += o._count;
     this._sum += o._sum;
     this._zeroCount += o._zeroCount;
     this._rejected += o._rejected;
     if (o._min < this._min) this._min = o._min;
     if (o._max > this._max) this._max = o._max;
+  }
+
+  /** How many more steps coarser than `scale` the union of two ranges needs to fit in maxSize. */
+  private extraShift(mine: Range, theirs: Range, theirScale: number, scale: number): number {
+    if (theirs.isEmpty) return 0;
+    const ds = this._scale - scale;
+    const os = theirScale - scale;
+    let lo = theirs.lo >> os;
+    let hi = theirs.hi >> os;
+    if (!mine.isEmpty) {
+      lo = Math.min(lo, mine.lo >> ds);
+      hi = Math.max(hi, mine.hi >> ds);
+    }
+    return shiftToFit(lo, hi, this.maxSize);
   }
 
   /**
