@@ -39,12 +39,30 @@ export function healthOf(s: ModelSummary): { health: Health; reasons: string[] }
     else if (a.accuracy !== null && a.accuracy < 0.7)
       worse("warn", `accuracy ${(a.accuracy * 100).toFixed(0)}% on ${a.segment}`);
   }
+  const concept = s.conceptDrift?.severity;
+  if (concept === "critical" || concept === "warning")
+    worse(SEVERITY_HEALTH[concept], `${concept} concept drift`);
+  for (const o of s.slo) {
+    if (o.errorBudgetRemaining !== null && o.errorBudgetRemaining < 0)
+      worse("bad", `SLO ${o.name}: error budget spent`);
+  }
   if (s.requests === 0) worse("warn", "no requests in the window");
   return { health, reasons };
 }
 
 const fmtPct = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(2)}%`);
+const fmtShare = (v: number | null | undefined) =>
+  v === null || v === undefined ? "–" : `${(v * 100).toFixed(0)}%`;
 const fmtMs = (v: number | undefined) => (v === undefined ? "–" : `${(v * 1000).toFixed(1)} ms`);
+
+/** Accuracy on labels when there are any (the worst segment), else the label-free estimate. */
+function accuracyOf(s: ModelSummary): number | null {
+  const labelled = [
+    ...s.accuracy.map((a) => a.accuracy),
+    ...s.accuracyLastLabels.map((a) => a.accuracy),
+  ].filter((a): a is number => a !== null);
+  return labelled.length ? Math.min(...labelled) : s.estimatedAccuracy;
+}
 
 function card(s: ModelSummary): string {
   const { health, reasons } = healthOf(s);
@@ -63,7 +81,14 @@ function card(s: ModelSummary): string {
 <div><b>${s.requestsPerSecond.toFixed(1)}</b><span>req/s</span></div>
 <div><b>${fmtPct(s.errorRate)}</b><span>errors</span></div>
 <div><b>${fmtMs(s.latencySeconds?.p95)}</b><span>p95 latency</span></div>
+<div><b>${fmtShare(accuracyOf(s))}</b><span>accuracy${s.accuracy.length || s.accuracyLastLabels.length ? "" : " (estimated)"}</span></div>
+</div>
+<div class="stats small">
 <div><b>${s.inProgress}</b><span>in flight</span></div>
+<div><b>${fmtShare(s.lowConfidenceShare)}</b><span>low confidence</span></div>
+<div><b>${s.conceptDrift?.confidencePsi?.toFixed(3) ?? "–"}</b><span>confidence PSI</span></div>
+<div><b>${s.conceptDrift?.classPsi?.toFixed(3) ?? "–"}</b><span>class PSI</span></div>
+${s.slo.map((o) => `<div><b>${o.errorBudgetRemaining === null ? "–" : fmtShare(o.errorBudgetRemaining)}</b><span>${esc(o.name)} budget left</span></div>`).join("")}
 </div>
 <table><thead><tr><th>feature</th><th>method</th><th>score</th><th>drift</th><th>samples</th></tr></thead><tbody>${drift}</tbody></table>
 </section>`;
@@ -83,7 +108,7 @@ h1{font-size:1.4rem} .model{background:#fff;border-radius:8px;padding:1rem 1.5re
 .badge{font-size:.8rem;padding:.15rem .5rem;border-radius:4px;background:#2e9d4f;color:#fff;vertical-align:middle}
 .warn .badge{background:#e0a100}.bad .badge{background:#d33b2c}
 .stats{display:flex;gap:2rem;margin:.5rem 0 1rem}.stats div{display:flex;flex-direction:column}.stats b{font-size:1.6rem}
-.stats span{color:#667}table{border-collapse:collapse}td,th{padding:.2rem .8rem;text-align:left}
+.stats span{color:#667}.stats.small b{font-size:1.1rem}table{border-collapse:collapse}td,th{padding:.2rem .8rem;text-align:left}
 .sev-warning td{background:#fff4d6}.sev-critical td{background:#fde2df}.reasons{color:#445}
 </style></head>
 <body><h1>mlwatch — models</h1><p>Window: last ${windowSeconds} s. Refreshes every 5 s. <a href="/metrics">/metrics</a> · <a href="/api/v1/models">API</a></p>
