@@ -51,44 +51,48 @@ program
   .description(
     "run the collector: OTLP/HTTP in, drift analysis, Prometheus /metrics, JSON API and status page out",
   )
-  .option("-c, --config <file>", "YAML config file (every key optional; see docs/configuration.md)")
+  .option("-c, --config <file>", "YAML config file (every key optional; see docs/collector.md)")
   .option("--otlp-port <port>", "OTLP/HTTP listener port (default 4318)", port)
   .option("--port <port>", "query listener port: /metrics, API, status page (default 9464)", port)
-  .option("--baselines <dir>", "folder of baseline files")
-  .action(async (opts: { config?: string; otlpPort?: number; port?: number; baselines?: string }) => {
-    let config: Config;
-    try {
-      config = opts.config ? loadConfigFile(opts.config) : parseConfig({});
-    } catch (e) {
-      if (e instanceof ConfigError) {
-        console.error(`mlwatch: ${e.message}`);
-        process.exit(2);
+  .option("--baselines <dir>", "folder of baseline JSON files imported at start")
+  .option("--db <file>", "SQLite file for baselines and checkpoints (default .mlwatch/collector.db)")
+  .action(
+    async (opts: { config?: string; otlpPort?: number; port?: number; baselines?: string; db?: string }) => {
+      let config: Config;
+      try {
+        config = opts.config ? loadConfigFile(opts.config) : parseConfig({});
+      } catch (e) {
+        if (e instanceof ConfigError) {
+          console.error(`mlwatch: ${e.message}`);
+          process.exit(2);
+        }
+        throw e;
       }
-      throw e;
-    }
-    if (opts.otlpPort !== undefined) config.otlp.port = opts.otlpPort;
-    if (opts.port !== undefined) config.query.port = opts.port;
-    if (opts.baselines) config.baselines.dir = opts.baselines;
-    const collector = new Collector(config);
-    let listening: Awaited<ReturnType<Collector["start"]>>;
-    try {
-      listening = await collector.start();
-    } catch (e) {
-      console.error(`mlwatch: cannot start the collector: ${(e as Error).message}`);
-      process.exit(1);
-    }
-    // One line a machine can read, for scripts and tests that start the collector on port 0.
-    console.log(JSON.stringify({ event: "listening", ...listening }));
-    const shutdown = (signal: string) => {
-      console.error(`mlwatch collector: ${signal}, shutting down`);
-      collector.stop().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.once("SIGINT", () => shutdown("SIGINT"));
-    process.once("SIGTERM", () => shutdown("SIGTERM"));
-  });
+      if (opts.otlpPort !== undefined) config.otlp.port = opts.otlpPort;
+      if (opts.port !== undefined) config.query.port = opts.port;
+      if (opts.baselines) config.baselines.dir = opts.baselines;
+      if (opts.db) config.storage.path = opts.db;
+      const collector = new Collector(config);
+      let listening: Awaited<ReturnType<Collector["start"]>>;
+      try {
+        listening = await collector.start();
+      } catch (e) {
+        console.error(`mlwatch: cannot start the collector: ${(e as Error).message}`);
+        process.exit(1);
+      }
+      // One line a machine can read, for scripts and tests that start the collector on port 0.
+      console.log(JSON.stringify({ event: "listening", ...listening }));
+      const shutdown = (signal: string) => {
+        console.error(`mlwatch collector: ${signal}, shutting down`);
+        collector.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once("SIGINT", () => shutdown("SIGINT"));
+      process.once("SIGTERM", () => shutdown("SIGTERM"));
+    },
+  );
 
 const baseline = program
   .command("baseline")
@@ -101,7 +105,7 @@ baseline
   .requiredOption("-m, --model <name>", "model name, as the SDK reports it")
   .requiredOption("-o, --out <file>", "where to write the baseline JSON")
   .option("--model-version <version>", "model version the baseline belongs to")
-  .option("--features <names>", "comma-separated columns to include (default: every numeric column)", list)
+  .option("--features <names>", "comma-separated columns to include (default: every column)", list)
   .option("--exclude <names>", "comma-separated columns to leave out", list)
   .option("--format <format>", "csv or jsonl (default: from the file name)")
   .option("--confidence-column <name>", "column with the model's confidence (0-1), for concept drift")
