@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { ModelMonitor, startMonitoring } from "@mlwatch/sdk";
-import { type Label, MODEL_NAME, MODEL_VERSION, predict, ValidationError } from "./model.js";
+import { MODEL_NAME, MODEL_VERSION, predict, ValidationError } from "./model.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -18,6 +18,7 @@ const { values: args } = parseArgs({
     "latency-ms": { type: "string", default: "12" },
     /** Lets callers add latency or fail requests with x-inject-* headers, for demos and tests. */
     "allow-fault-injection": { type: "boolean", default: false },
+    "sample-rate": { type: "string", default: "0.1" },
   },
 });
 
@@ -26,15 +27,14 @@ const monitoring = startMonitoring({
   endpoint: args.otlp,
   exportIntervalMillis: Number(args["export-interval"]),
 });
+// A share of predictions (10% by default) is sampled for ground truth: sent to
+// the collector's review queue as OTLP log records, and joined here with /feedback labels.
 const monitor = new ModelMonitor({
   modelName: MODEL_NAME,
   modelVersion: MODEL_VERSION,
   endpoint: "/predict",
+  groundTruth: { sampleRate: Number(args["sample-rate"]) },
 });
-
-/** Predictions made here, kept briefly so feedback can be joined with them. */
-const recent = new Map<string, Label>();
-const RECENT_LIMIT = 10_000;
 
 class ModelTimeoutError extends Error {
   override name = "ModelTimeoutError";
@@ -81,14 +81,19 @@ async function handlePredict(req: IncomingMessage, res: ServerResponse): Promise
     const result = predict(body.text);
     const requestId = typeof body.request_id === "string" ? body.request_id : randomUUID();
     monitor.recordPrediction({
+      requestId,
       predictedClass: result.label,
       confidence: result.confidence,
       features: result.features,
     });
-    if (recent.size >= RECENT_LIMIT) recent.delete(recent.keys().next().value as string);
-    recent.set(requestId, result.label);
     timer.end();
-    json(res, 200, { request_id: requestId, label: result.label, confidence: result.confidence });
+    // "sampled": this prediction is in the review queue, so feedback on it counts.
+    json(res, 200, {
+      request_id: requestId,
+      label: result.label,
+      confidence: result.confidence,
+      sampled: monitor.isSampled(requestId),
+    });
   } catch (e) {
     timer.end(e);
     if (e instanceof ValidationError) json(res, 400, { error: e.message });
@@ -99,11 +104,10 @@ async function handlePredict(req: IncomingMessage, res: ServerResponse): Promise
 async function handleFeedback(req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const body = await readJson(req);
-    const predicted = recent.get(String(body.request_id));
-    if (!predicted) return json(res, 404, { error: "unknown or expired request_id" });
-    monitor.recordOutcome("ground_truth_sample", predicted === body.label);
-    recent.delete(String(body.request_id));
-    json(res, 200, { status: "recorded" });
+    const outcome = monitor.feedback(String(body.request_id), String(body.label));
+    if (outcome === "unknown")
+      return json(res, 404, { error: "not a sampled prediction of this replica, or expired" });
+    json(res, 200, { status: "recorded", outcome });
   } catch (e) {
     json(res, 400, { error: (e as Error).message });
   }

@@ -2,7 +2,7 @@
 // and after --drift-after seconds switches to a scenario: a wave of
 // complaints (data drift on the sentiment feature), long reviews (drift on
 // length), bad input and timeouts (errors), or slow inference (latency).
-// A share of answers gets feedback with the review's true tone as the label.
+// Sampled predictions get feedback with the review's true tone as the label.
 
 import { parseArgs } from "node:util";
 import { COMPLAINT_MIX, NORMAL_MIX, review, rng } from "./corpus.js";
@@ -17,7 +17,7 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "0" },
     "drift-after": { type: "string", default: "30" },
     scenario: { type: "string", default: "complaints" },
-    "feedback-rate": { type: "string", default: "0.2" },
+    "feedback-rate": { type: "string", default: "1" },
     seed: { type: "string", default: "7" },
   },
 });
@@ -53,13 +53,14 @@ async function one(drifting: boolean): Promise<void> {
   stats.sent++;
   try {
     const res = await fetch(`${args.target}/predict`, { method: "POST", headers, body });
-    const answer = (await res.json()) as { request_id?: string };
+    const answer = (await res.json()) as { request_id?: string; sampled?: boolean };
     if (!res.ok) {
       stats.failed++;
       return;
     }
     stats.ok++;
-    if (r() < feedbackRate && answer.request_id) {
+    // Reviewers label the sampled predictions (all of them at --feedback-rate 1).
+    if (answer.sampled && answer.request_id && r() < feedbackRate) {
       await fetch(`${args.target}/feedback`, {
         method: "POST",
         headers: { "content-type": "application/json" },
