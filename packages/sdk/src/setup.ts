@@ -148,12 +148,23 @@ function envProtocol(signal: Signal): OtlpProtocol | undefined {
   return undefined;
 }
 
-/** The url option for an OTLP exporter: explicit base URL, else none (the exporter reads OTEL_* itself), else loopback. */
-function otlpUrl(signal: Signal, base: string | undefined): { url?: string } {
-  if (base !== undefined) return { url: `${base.replace(/\/+$/, "")}/v1/${signal}` };
-  if (env(`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`) || env("OTEL_EXPORTER_OTLP_ENDPOINT"))
-    return {};
-  return { url: `http://127.0.0.1:4318/v1/${signal}` };
+/**
+ * Config for an OTLP exporter: the URL from an explicit base URL, else none
+ * (the exporter reads OTEL_EXPORTER_OTLP_[SIGNAL_]ENDPOINT itself), else
+ * loopback; the request timeout bounded by the export timeout unless
+ * OTEL_EXPORTER_OTLP_[SIGNAL_]TIMEOUT says otherwise.
+ */
+function otlpConfig(
+  signal: Signal,
+  base: string | undefined,
+  timeoutMillis: number,
+): { url?: string; timeoutMillis?: number } {
+  const S = signal.toUpperCase();
+  const timeout =
+    env(`OTEL_EXPORTER_OTLP_${S}_TIMEOUT`) || env("OTEL_EXPORTER_OTLP_TIMEOUT") ? {} : { timeoutMillis };
+  if (base !== undefined) return { url: `${base.replace(/\/+$/, "")}/v1/${signal}`, ...timeout };
+  if (env(`OTEL_EXPORTER_OTLP_${S}_ENDPOINT`) || env("OTEL_EXPORTER_OTLP_ENDPOINT")) return timeout;
+  return { url: `http://127.0.0.1:4318/v1/${signal}`, ...timeout };
 }
 
 function withTimeout(p: Promise<unknown>, ms: number, what: string): Promise<void> {
@@ -215,7 +226,7 @@ export function startMonitoring(options: MonitoringOptions = {}): Monitoring {
   if (useOtlp || options.exporter) {
     let exporter = options.exporter;
     if (!exporter) {
-      const config = otlpUrl("metrics", options.endpoint);
+      const config = otlpConfig("metrics", options.endpoint, Math.min(exportTimeout, interval));
       const protocol = options.protocol ?? envProtocol("metrics") ?? "http/protobuf";
       exporter =
         protocol === "http/json" ? new OTLPJsonMetricExporter(config) : new OTLPProtoMetricExporter(config);
@@ -255,7 +266,7 @@ export function startMonitoring(options: MonitoringOptions = {}): Monitoring {
   if (useLogs || options.logExporter) {
     let exporter = options.logExporter;
     if (!exporter) {
-      const config = otlpUrl("logs", options.endpoint);
+      const config = otlpConfig("logs", options.endpoint, Math.min(exportTimeout, 30_000));
       const protocol = options.protocol ?? envProtocol("logs") ?? "http/protobuf";
       exporter =
         protocol === "http/json" ? new OTLPJsonLogExporter(config) : new OTLPProtoLogExporter(config);

@@ -215,9 +215,9 @@ describe.each(outages)("exporter fault: $name", ({ behaviour }) => {
     expect(total(d, "ml.requests")).toBe(N);
   });
 
-  it.runIf(behaviour !== undefined && behaviour.kind !== "hang")(
-    "what was recorded during the outage arrives once the collector answers again",
-    async () => {
+  // Registered only where they apply: after a refused connection or a hang there is no answer to recover.
+  if (behaviour !== undefined && behaviour.kind !== "hang") {
+    it("what was recorded during the outage arrives once the collector answers again", async () => {
       receiver!.behaviour = { kind: "ok" };
       await monitoring.forceFlush();
       // Cumulative data: an export that gets through carries everything recorded so far. (A retried
@@ -234,15 +234,12 @@ describe.each(outages)("exporter fault: $name", ({ behaviour }) => {
       const t0 = performance.now();
       await monitoring.shutdown();
       expect(performance.now() - t0).toBeLessThan(5000);
-    },
-  );
-
-  it.runIf(behaviour?.kind === "hang")(
-    "shutdown does not hang on a collector that never answers",
-    async () => {
+    });
+  } else {
+    it("shutdown finishes in bounded time although nothing answers", async () => {
       const t0 = performance.now();
       await monitoring.shutdown();
       expect(performance.now() - t0).toBeLessThan(5000);
-    },
-  );
+    });
+  }
 });
