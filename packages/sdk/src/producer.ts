@@ -139,7 +139,8 @@ function checkBounds(name: string, bounds: readonly number[]): readonly number[]
 export class MlwatchMetricProducer implements MetricProducer {
   /** Maximum buckets of each exponential histogram created from now on. */
   maxHistogramBuckets: number;
-  readonly cardinalityLimit: number;
+  /** Maximum series per instrument for series created from now on. */
+  cardinalityLimit: number;
   private readonly instruments = new Map<string, InstrumentState>();
   private attachedToReader = false;
 
@@ -389,7 +390,9 @@ function promAttributes(s: Series): Attributes {
   return s.promAttributes;
 }
 
-let globalProducer: MlwatchMetricProducer | undefined;
+// Kept on globalThis so that two copies of the package in one process share it.
+const GLOBAL_KEY = Symbol.for("@mlwatch/sdk.producer");
+const holder = globalThis as { [GLOBAL_KEY]?: MlwatchMetricProducer };
 
 /** The process-wide producer ModelMonitor records into by default; calling this marks it as wired to a reader. */
 export function mlwatchMetricProducer(): MlwatchMetricProducer {
@@ -398,6 +401,6 @@ export function mlwatchMetricProducer(): MlwatchMetricProducer {
 
 /** The process-wide producer, without marking it attached. */
 export function defaultProducer(): MlwatchMetricProducer {
-  globalProducer ??= new MlwatchMetricProducer();
-  return globalProducer;
+  holder[GLOBAL_KEY] ??= new MlwatchMetricProducer();
+  return holder[GLOBAL_KEY];
 }

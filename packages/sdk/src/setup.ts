@@ -196,7 +196,13 @@ function withTimeout(p: Promise<unknown>, ms: number, what: string): Promise<voi
  */
 export function startMonitoring(options: MonitoringOptions = {}): Monitoring {
   const producer = options.producer ?? defaultProducer();
-  if (options.maxHistogramBuckets !== undefined) producer.maxHistogramBuckets = options.maxHistogramBuckets;
+  const { maxHistogramBuckets: maxSize, cardinalityLimit: limit } = options;
+  if (maxSize !== undefined && !(Number.isInteger(maxSize) && maxSize >= 2 && maxSize <= 16_384))
+    throw new RangeError("startMonitoring: maxHistogramBuckets must be an integer in [2, 16384]");
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
+    throw new RangeError("startMonitoring: cardinalityLimit must be a positive integer");
+  if (maxSize !== undefined) producer.maxHistogramBuckets = maxSize;
+  if (limit !== undefined) producer.cardinalityLimit = limit;
   producer.markAttached();
 
   const disabled = env("OTEL_SDK_DISABLED")?.toLowerCase() === "true";
