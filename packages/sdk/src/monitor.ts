@@ -54,7 +54,7 @@ export const DefaultLimits: Readonly<CardinalityLimits> = Object.freeze({
 export interface GroundTruthOptions {
   /** Fraction of predictions with a request id that are sampled, in [0, 1] (default 0.1, as the reference design). */
   sampleRate?: number;
-  /** Segment that feedback on sampled predictions is counted in (default "ground_truth_sample"). */
+  /** Segment of sampled predictions that carry none of their own; their feedback is counted there (default "ground_truth_sample"). */
   segment?: string;
   /** Put the model inputs on sampled predictions (log record and review item). Default false. */
   includeInputs?: boolean;
@@ -951,9 +951,10 @@ export class ModelMonitor {
   /**
    * The true label of a sampled prediction made by this process: joins it
    * with the prediction (if it has not expired or been evicted) and records
-   * the outcome in the ground-truth segment (and in the prediction's own
-   * segment when that differs). Returns "unknown" when there is nothing to
-   * join with; each prediction is joined at most once.
+   * the outcome in the sampled prediction's segment — its own `segment`, else
+   * the ground-truth segment — the same segment the collector counts a label
+   * posted to its /api/v1/feedback under. Returns "unknown" when there is
+   * nothing to join with; each prediction is joined at most once.
    */
   feedback(requestId: string, label: string): FeedbackResult {
     try {
@@ -964,8 +965,7 @@ export class ModelMonitor {
       const p = this.pending.take(requestId);
       if (p === undefined || p.predictedClass === undefined) return "unknown";
       const correct = p.predictedClass === label;
-      this.addOutcome(this.gtSegment, correct, 1);
-      if (p.segment !== this.gtSegment) this.addOutcome(p.segment, correct, 1);
+      this.addOutcome(p.segment, correct, 1);
       return correct ? "correct" : "incorrect";
     } catch (e) {
       report("feedback", e);

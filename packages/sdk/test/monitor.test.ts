@@ -335,7 +335,7 @@ describe("batches", () => {
 });
 
 describe("ground truth: sampling, feedback and review sinks", () => {
-  it("joins feedback with a sampled prediction once, in the ground-truth segment and the prediction's own", async () => {
+  it("joins feedback with a sampled prediction once, counted in its segment (default ground_truth_sample)", async () => {
     const { monitor, data } = setup({ groundTruth: { sampleRate: 1 } });
     monitor.recordPrediction({ requestId: "r1", predictedClass: "pos" });
     monitor.recordPrediction({ requestId: "r2", predictedClass: "pos", segment: "mobile" });
@@ -347,7 +347,7 @@ describe("ground truth: sampling, feedback and review sinks", () => {
     const d = await data();
     const o = (segment: string, outcome: string) =>
       total(d, "ml.segment.outcomes", { [Attr.segment]: segment, [Attr.outcome]: outcome });
-    expect([o("ground_truth_sample", "correct"), o("ground_truth_sample", "incorrect")]).toEqual([1, 1]);
+    expect([o("ground_truth_sample", "correct"), o("ground_truth_sample", "incorrect")]).toEqual([1, 0]);
     expect(o("mobile", "incorrect")).toBe(1);
   });
 
