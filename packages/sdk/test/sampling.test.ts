@@ -36,6 +36,10 @@ describe("request-id hash", () => {
     expect(fmix32(0)).toBe(0);
     expect(fmix32(1)).toBe(0x514e28b7);
     expect(requestIdHash("req-1")).toBe(fmix32(fnv1a32("req-1")) / 2 ** 32);
+    // The vectors docs/sdk.md gives for other implementations.
+    expect(fmix32(fnv1a32("req-1"))).toBe(0x4884be10);
+    expect(fmix32(fnv1a32("order-42"))).toBe(0x2e7b68d7);
+    expect(fmix32(fnv1a32("日本"))).toBe(0xf004911f);
     expect(requestIdHash("")).toBe(fmix32(0x811c9dc5) / 2 ** 32);
   });
 
