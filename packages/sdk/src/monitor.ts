@@ -546,9 +546,9 @@ export class ModelMonitor {
       }
       const f = prediction.features;
       if (f !== undefined && f !== null) {
-        if (typeof f === "object") {
+        if (typeof f === "object" && !Array.isArray(f)) {
           for (const name in f) this.recordFeature(name, f[name]);
-        } else warn("features", "ignoring features that are not an object");
+        } else warn("features", "ignoring features that are not an object of named values");
       }
       if (prediction.actualClass !== undefined) {
         if (typeof prediction.actualClass === "string" && typeof cls === "string") {
@@ -775,9 +775,9 @@ export class ModelMonitor {
       if (predictedClass !== undefined) this.batchClasses(predictedClass);
       if (confidence !== undefined) this.batchConfidence(confidence);
       if (features !== undefined && features !== null) {
-        if (typeof features === "object") {
+        if (typeof features === "object" && !Array.isArray(features)) {
           for (const name in features) this.batchFeature(name, features[name]);
-        } else warn("features", "ignoring batch features that are not an object");
+        } else warn("features", "ignoring batch features that are not an object of named columns");
       }
       if (actualClass !== undefined) this.batchOutcomes(actualClass, predictedClass, batch.segment);
       if (requestId !== undefined && this.sampleRate > 0) this.batchSample(batch);

@@ -66,6 +66,8 @@ describe("bad input on the prediction path", () => {
       () => m.recordPrediction({ confidence: 1.5 }),
       () => m.recordPrediction({ confidence: Number.POSITIVE_INFINITY }),
       () => m.recordPrediction({ features: any("x=1") }),
+      () => m.recordPrediction({ features: any([1, 2, 3]) }),
+      () => m.recordBatch({ features: any([[1, 2]]) }),
       () =>
         m.recordPrediction({
           features: {
@@ -109,6 +111,7 @@ describe("bad input on the prediction path", () => {
     for (const p of d.get("ml.prediction.confidence")!.dataPoints)
       expect(Number.isFinite((p.value as { sum: number }).sum)).toBe(true);
     expect(total(d, "ml.feature.category", { [Attr.featureName]: "x" })).toBe(1);
+    expect(total(d, "ml.feature.value", { [Attr.featureName]: "0" })).toBe(0); // arrays are not feature maps
     expect(total(d, "ml.predictions")).toBe(2); // the two "a"
     expect(total(d, "ml.requests")).toBe(4); // two recordRequest(0.1, …) and two timers
     expect(total(d, "ml.requests.in_progress")).toBe(0);
