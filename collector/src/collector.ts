@@ -4,7 +4,7 @@
 
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Attr, Instruments, SampledPredictionEvent } from "@mlwatch/semconv";
+import { Attr, Instruments, instrumentByName, SampledPredictionEvent } from "@mlwatch/semconv";
 import type { ExpHistogram } from "@mlwatch/stats";
 import { classWindows, confidenceWindows } from "./analysis/concept.js";
 import { categoryWindows, featureWindows } from "./analysis/drift.js";
@@ -80,7 +80,12 @@ export class Collector {
     );
     this.slos = new SloRegistry(config.models, durationSeconds);
     const now = Date.now();
-    this.normalizer = new Normalizer(BigInt(now) * 1_000_000n);
+    // Streams of metrics the store does not use are not tracked, and all others are capped, so that
+    // memory stays bounded whatever the attribute cardinality (the series cap alone does not do that).
+    this.normalizer = new Normalizer(BigInt(now) * 1_000_000n, {
+      maxStreams: config.limits.maxStreams,
+      wanted: (name) => instrumentByName.has(name),
+    });
     this.checkpointer = new Checkpointer(this.db, this.store, this.normalizer, this.slos, this.feedback);
     this.self = {
       requests: new Map(),
@@ -107,6 +112,7 @@ export class Collector {
 
   ingestMetrics(req: MetricsRequest, nowMs = Date.now()): IngestResult {
     const r = this.normalizer.normalize(req, nowMs);
+    this.store.ignoredPoints += r.ignored;
     for (const o of r.observations) this.observe(o, nowMs);
     for (const x of r.rejected) this.reject(x.reason);
     const message = r.rejected

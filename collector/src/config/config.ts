@@ -240,6 +240,11 @@ export const ConfigSchema = z
       .object({
         /** Series per instrument; data for new label sets past this goes to one "__overflow__" series. */
         maxSeriesPerMetric: z.number().int().positive().default(10_000),
+        /**
+         * Replica streams (resource × scope × metric × attributes) the collector keeps state for;
+         * past this new cumulative streams and gauges are rejected ("stream_limit").
+         */
+        maxStreams: z.number().int().positive().default(500_000),
       })
       .strict()
       .default({}),

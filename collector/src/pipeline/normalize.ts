@@ -30,6 +30,21 @@ export interface NormalizeResult {
   rejected: Rejection[];
   /** Points that were valid but carried no new data (first cumulative point of an old stream, duplicates). */
   skipped: number;
+  /** Points of metrics the collector does not use: no state is kept for them. */
+  ignored: number;
+}
+
+export interface NormalizerLimits {
+  /**
+   * Replica streams tracked at most (counters, histograms, up-down counters and
+   * gauges together), so that memory stays bounded whatever the attribute
+   * cardinality. Past it a new cumulative stream, up-down counter or gauge is
+   * rejected ("stream_limit"), and a new delta stream is taken without
+   * duplicate detection.
+   */
+  maxStreams: number;
+  /** The metrics worth tracking; points of others are only counted as ignored. Default: all. */
+  wanted?: (metric: string) => boolean;
 }
 
 interface StreamState {
@@ -57,6 +72,8 @@ export function attributesKey(attrs: Attributes): string {
 
 export class Normalizer {
   private readonly streams = new Map<string, StreamState>();
+  /** Level streams (gauges, cumulative up-down counters) by when they were last seen: only counted against the limit. */
+  private readonly levels = new Map<string, number>();
   private readonly dirty = new Set<string>();
   private readonly evicted = new Set<string>();
 
@@ -65,20 +82,63 @@ export class Normalizer {
    * before it is used as a reference only, so a collector restart does not
    * count a replica's whole history again.
    */
-  constructor(private readonly startedAtNs: bigint) {}
+  constructor(
+    private readonly startedAtNs: bigint,
+    private readonly limits: NormalizerLimits = { maxStreams: Number.POSITIVE_INFINITY },
+  ) {}
 
   get streamCount(): number {
-    return this.streams.size;
+    return this.streams.size + this.levels.size;
+  }
+
+  /** True when the stream is tracked already or there is room for one more. */
+  private admit(stream: string): boolean {
+    return (
+      this.streams.has(stream) ||
+      this.levels.has(stream) ||
+      this.streams.size + this.levels.size < this.limits.maxStreams
+    );
+  }
+
+  private limitRejection(name: string): Rejection {
+    return {
+      reason: "stream_limit",
+      message: `${name}: more than limits.maxStreams (${this.limits.maxStreams}) streams`,
+    };
+  }
+
+  /** Counts a level stream against the limit; false when it does not fit. */
+  private trackLevel(stream: string, nowMs: number): boolean {
+    if (!this.admit(stream)) return false;
+    this.levels.set(stream, nowMs);
+    return true;
   }
 
   normalize(req: MetricsRequest, nowMs: number): NormalizeResult {
-    const out: NormalizeResult = { observations: [], rejected: [], skipped: 0 };
+    const out: NormalizeResult = { observations: [], rejected: [], skipped: 0, ignored: 0 };
+    const wanted = this.limits.wanted;
     for (const rm of req.resourceMetrics) {
       const resourceKey = attributesKey(rm.resource);
       for (const sm of rm.scopeMetrics) {
         const scopeKey = `${resourceKey}\u0003${sm.scope.name}\u0003`;
         for (const m of sm.metrics) {
           const metricKey = `${scopeKey}${m.name}\u0003`;
+          if (wanted && !wanted(m.name)) {
+            out.ignored += m.points.length;
+            continue;
+          }
+          if (
+            (m.kind === "sum" || m.kind === "exponential_histogram") &&
+            m.temporality === Temporality.Unspecified
+          ) {
+            for (let i = 0; i < m.points.length; i++) {
+              out.rejected.push({
+                reason: "unknown_temporality",
+                message: `${m.name}: aggregation temporality is neither delta nor cumulative`,
+              });
+            }
+            continue;
+          }
           if (m.kind === "sum") {
             for (const p of m.points) {
               this.sumPoint(out, m.name, metricKey, p, m.temporality, m.monotonic, nowMs);
@@ -90,6 +150,10 @@ export class Normalizer {
                 continue;
               }
               const stream = metricKey + attributesKey(p.attributes);
+              if (!this.trackLevel(stream, nowMs)) {
+                out.rejected.push(this.limitRejection(m.name));
+                continue;
+              }
               out.observations.push({
                 kind: "level",
                 metric: m.name,
@@ -113,6 +177,12 @@ export class Normalizer {
   /** Forgets streams not seen since before cutoffMs. */
   evictStale(cutoffMs: number): number {
     let n = 0;
+    for (const [k, seenMs] of this.levels) {
+      if (seenMs < cutoffMs) {
+        this.levels.delete(k);
+        n++;
+      }
+    }
     for (const [k, s] of this.streams) {
       if (s.seenMs < cutoffMs) {
         this.streams.delete(k);
@@ -178,6 +248,10 @@ export class Normalizer {
     if (!monotonic) {
       // Up-down counters: a cumulative point is the stream's level; deltas add to the last level.
       let value = p.value;
+      if (temporality !== Temporality.Delta ? !this.trackLevel(stream, nowMs) : !this.admit(stream)) {
+        out.rejected.push(this.limitRejection(name));
+        return;
+      }
       if (temporality === Temporality.Delta) {
         const prev = this.streams.get(stream);
         value = (typeof prev?.last === "number" ? prev.last : 0) + p.value;
@@ -205,6 +279,10 @@ export class Normalizer {
       }
       if (p.value > 0)
         out.observations.push({ kind: "increment", metric: name, attributes: p.attributes, delta: p.value });
+      return;
+    }
+    if (!this.admit(stream)) {
+      out.rejected.push(this.limitRejection(name));
       return;
     }
     const prev = this.streams.get(stream);
@@ -260,6 +338,10 @@ export class Normalizer {
         out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta: h });
       return;
     }
+    if (!this.admit(stream)) {
+      out.rejected.push(this.limitRejection(name));
+      return;
+    }
     const prev = this.streams.get(stream);
     const state: StreamState = { start: p.startTimeUnixNano, time: p.timeUnixNano, last: h, seenMs: nowMs };
     let delta: ExpHistogram | undefined;
@@ -293,7 +375,11 @@ export class Normalizer {
     }
   }
 
-  /** For delta streams: true unless the point repeats or precedes one already taken. */
+  /**
+   * For delta streams: true unless the point repeats or precedes one already
+   * taken. A new stream past the stream limit is taken without being tracked
+   * (no duplicate detection for it).
+   */
   private freshDelta(
     stream: string,
     p: { startTimeUnixNano: bigint; timeUnixNano: bigint },
@@ -301,6 +387,7 @@ export class Normalizer {
   ): boolean {
     const prev = this.streams.get(stream);
     if (prev && p.timeUnixNano <= prev.time) return false;
+    if (!prev && !this.admit(stream)) return true;
     this.set(stream, { start: p.startTimeUnixNano, time: p.timeUnixNano, last: 0, seenMs: nowMs });
     return true;
   }
