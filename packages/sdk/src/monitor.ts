@@ -420,8 +420,8 @@ export class ModelMonitor {
   /** @internal Ends a request started with startRequest(); errorType null means success. */
   _finish(endpoint: string, seconds: number, errorType: string | null): void {
     try {
-      const ep = this.endpointState(endpoint);
       this.inProgress.add(-1);
+      const ep = this.endpointState(endpoint);
       ep.requests.add(1);
       // NaN or a negative duration (a caller's clock) is recorded as 0 rather than dropped.
       ep.duration.record(seconds >= 0 && seconds < Number.POSITIVE_INFINITY ? seconds : 0);
