@@ -1,0 +1,405 @@
+// The analysis end to end: the real SDK exports over OTLP to the real
+// collector process, which compares its windows with stored baselines. Time
+// is compressed by configuring short windows (seconds instead of minutes).
+
+import { readFileSync } from "node:fs";
+import { ModelMonitor, type Monitoring, startMonitoring } from "@mlwatch/sdk";
+import { ExpHistogram } from "@mlwatch/stats";
+import { afterAll, describe, expect, it } from "vitest";
+import { makeBaseline } from "../../collector/src/baselines/format.js";
+import {
+  type CollectorHandle,
+  eventually,
+  parseExposition,
+  startCollector,
+  sumOf,
+} from "../support/processes.js";
+import { normals, seeded } from "../support/random.js";
+
+const cleanup: Array<() => Promise<unknown>> = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+async function collector(yaml: string[]): Promise<CollectorHandle> {
+  const c = await startCollector(yaml);
+  cleanup.push(() => c.close());
+  return c;
+}
+
+function sdk(
+  c: CollectorHandle,
+  model: string,
+  exportMs = 60_000,
+): { monitoring: Monitoring; monitor: ModelMonitor } {
+  const monitoring = startMonitoring({
+    endpoint: c.otlp,
+    exportIntervalMillis: exportMs,
+    registerGlobal: false,
+  });
+  cleanup.push(() => monitoring.shutdown());
+  const monitor = new ModelMonitor({ modelName: model, meter: monitoring.meterProvider.getMeter("e2e") });
+  return { monitoring, monitor };
+}
+
+async function putBaseline(c: CollectorHandle, body: unknown, model: string): Promise<void> {
+  const r = await fetch(`${c.query}/api/v1/baselines/${model}`, {
+    method: "PUT",
+    body: JSON.stringify(body),
+  });
+  expect(r.status, await r.clone().text()).toBe(200);
+}
+
+async function scrape(c: CollectorHandle) {
+  return parseExposition(await (await fetch(`${c.query}/metrics`)).text());
+}
+
+function histogramOf(values: number[]): ExpHistogram {
+  const h = new ExpHistogram();
+  for (const v of values) h.record(v);
+  return h;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface FixtureCase {
+  name: string;
+  a: number[];
+  b: number[];
+  ks: { d: number };
+}
+
+describe("data drift against the statistics fixtures", () => {
+  it("the collector's KS for each fixture pair is within 0.01 of the exact raw-sample D", async () => {
+    const fixtures = JSON.parse(
+      readFileSync(new URL("../../packages/stats/fixtures/samples.json", import.meta.url), "utf8"),
+    ) as { cases: FixtureCase[] };
+    const cases = fixtures.cases.filter((c) => c.b.length >= 100);
+    expect(cases.length).toBeGreaterThanOrEqual(10);
+    const c = await collector([
+      "windows: { slotSeconds: 1, analysisSeconds: 600 }",
+      "analysis: { intervalSeconds: 0.2, drift: { minSamples: 50 } }",
+    ]);
+    const model = "fixtures";
+    const features = Object.fromEntries(cases.map((k, i) => [`f${i}`, histogramOf(k.a)]));
+    await putBaseline(c, makeBaseline({ model, features }), model);
+    const { monitoring, monitor } = sdk(c, model);
+    cases.forEach((k, i) => {
+      for (const v of k.b) monitor.recordFeature(`f${i}`, v);
+    });
+    await monitoring.forceFlush();
+    const samples = await eventually(async () => {
+      const s = await scrape(c);
+      const scored = s.filter((x) => x.name === "ml_data_drift_score" && x.labels.model_name === model);
+      const complete = cases.every(
+        (k, i) =>
+          sumOf(s, "ml_data_drift_window_samples", { model_name: model, feature_name: `f${i}` }) ===
+          k.b.length,
+      );
+      return scored.length === cases.length && complete ? s : undefined;
+    });
+    for (const [i, k] of cases.entries()) {
+      const d = sumOf(samples, "ml_data_drift_score", { model_name: model, feature_name: `f${i}` });
+      expect(Math.abs(d - k.ks.d), `${k.name}: collector D ${d}, exact ${k.ks.d}`).toBeLessThanOrEqual(0.01);
+    }
+  });
+});
+
+/** Records `perTick` predictions every 50 ms until stopped, with features drawn by `draw`. */
+function stream(
+  monitor: ModelMonitor,
+  perTick: number,
+  draw: () => Record<string, number>,
+): { stop(): void } {
+  const t = setInterval(() => {
+    for (let i = 0; i < perTick; i++) {
+      monitor.recordRequest(0.01);
+      monitor.recordPrediction({ features: draw() });
+    }
+  }, 50);
+  return { stop: () => clearInterval(t) };
+}
+
+/** Polls the model summary and keeps the highest score seen per feature. */
+function watchScores(c: CollectorHandle, model: string) {
+  const max = new Map<string, number>();
+  const seen: Array<{ t: number; feature: string; score: number; severity: string }> = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const r = await fetch(`${c.query}/api/v1/models/${model}`);
+      if (r.ok) {
+        const s = (await r.json()) as {
+          drift: Array<{ feature: string; score: number | null; severity: string | null }>;
+        };
+        for (const d of s.drift) {
+          if (d.score === null) continue;
+          max.set(d.feature, Math.max(max.get(d.feature) ?? 0, d.score));
+          seen.push({ t: Date.now(), feature: d.feature, score: d.score, severity: d.severity ?? "none" });
+        }
+      }
+      await sleep(150);
+    }
+  })();
+  return {
+    max,
+    seen,
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
+}
+
+const windowYaml = [
+  "windows: { slotSeconds: 0.5, analysisSeconds: 3 }",
+  "analysis: { intervalSeconds: 0.25, drift: { minSamples: 500 } }",
+];
+
+function normalBaseline(model: string, seed: number) {
+  return makeBaseline({
+    model,
+    features: {
+      a: histogramOf(normals(seed, 20_000, 0, 1)),
+      b: histogramOf(normals(seed + 1, 20_000, 10, 2)),
+      c: histogramOf(normals(seed + 2, 20_000, -5, 0.5)),
+    },
+  });
+}
+
+describe("data drift over sliding windows", () => {
+  it("a stationary stream over many windows raises no warning-level drift on any feature", async () => {
+    const c = await collector(windowYaml);
+    const model = "stationary";
+    await putBaseline(c, normalBaseline(model, 100), model);
+    const { monitor } = sdk(c, model, 250);
+    const r = seeded(7);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    const s = stream(monitor, 50, () => ({ a: gauss(), b: 10 + 2 * gauss(), c: -5 + 0.5 * gauss() }));
+    const watch = watchScores(c, model);
+    await sleep(15_000); // five windows of 3 s
+    s.stop();
+    await watch.stop();
+    expect(watch.seen.length).toBeGreaterThan(30);
+    for (const f of ["a", "b", "c"]) expect(watch.max.get(f), f).toBeLessThan(0.15);
+    expect(watch.seen.filter((x) => x.severity === "warning" || x.severity === "critical")).toEqual([]);
+  });
+
+  it("a mean shift on one feature is flagged within one window while the others stay below info", async () => {
+    const c = await collector(windowYaml);
+    const model = "shifting";
+    await putBaseline(c, normalBaseline(model, 200), model);
+    const { monitor } = sdk(c, model, 250);
+    const r = seeded(8);
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    let shift = 0;
+    const s = stream(monitor, 50, () => ({ a: gauss() + shift, b: 10 + 2 * gauss(), c: -5 + 0.5 * gauss() }));
+    const watch = watchScores(c, model);
+    await sleep(4000); // one full window of normal traffic
+    // 0.5σ: KS D = 2Φ(0.25) − 1 ≈ 0.197, past the warning threshold (0.15).
+    shift = 0.5;
+    const shiftedAt = Date.now();
+    await sleep(5000);
+    // 1σ: D ≈ 0.383, past critical (0.25).
+    shift = 1;
+    const bigShiftAt = Date.now();
+    await sleep(5000);
+    s.stop();
+    await watch.stop();
+    const firstAt = (severity: string, after: number) =>
+      watch.seen.find((x) => x.feature === "a" && x.t >= after && x.severity === severity)?.t;
+    const warnedAt = firstAt("warning", shiftedAt);
+    const criticalAt = firstAt("critical", bigShiftAt);
+    expect(warnedAt, "0.5σ shift reached warning").toBeDefined();
+    expect(criticalAt, "1σ shift reached critical").toBeDefined();
+    // Within one window (3 s) plus an export interval and an analysis pass.
+    expect(warnedAt! - shiftedAt).toBeLessThan(3000 + 250 + 250 + 500);
+    expect(criticalAt! - bigShiftAt).toBeLessThan(3000 + 250 + 250 + 500);
+    expect(watch.max.get("b")).toBeLessThan(0.1);
+    expect(watch.max.get("c")).toBeLessThan(0.1);
+  });
+});
+
+describe("concept drift", () => {
+  it("a drop in confidence moves the confidence PSI past 0.2, and a change of class mix the class PSI", async () => {
+    const c = await collector([
+      "windows: { slotSeconds: 1, analysisSeconds: 300 }",
+      "analysis: { intervalSeconds: 0.2 }",
+    ]);
+    const model = "concept";
+    const r = seeded(9);
+    const confident = () => 0.75 + 0.24 * r();
+    const ref = new ExpHistogram();
+    for (let i = 0; i < 10_000; i++) ref.record(confident());
+    await putBaseline(
+      c,
+      makeBaseline({ model, features: {}, confidence: ref, classes: { positive: 6000, negative: 4000 } }),
+      model,
+    );
+    const { monitoring, monitor } = sdk(c, model);
+    for (let i = 0; i < 2000; i++) {
+      monitor.recordPrediction({
+        predictedClass: i % 10 < 6 ? "positive" : "negative",
+        confidence: confident(),
+      });
+    }
+    await monitoring.forceFlush();
+    const before = await eventually(async () => {
+      const s = await scrape(c);
+      return sumOf(s, "ml_low_confidence_share", { model_name: model }) === 0 &&
+        s.some((x) => x.name === "ml_concept_drift_psi")
+        ? s
+        : undefined;
+    });
+    expect(sumOf(before, "ml_concept_drift_psi", { model_name: model })).toBeLessThan(0.1);
+    expect(sumOf(before, "ml_concept_drift_class_psi", { model_name: model })).toBeLessThan(0.01);
+
+    // The model grows unsure, and says "negative" far more often.
+    for (let i = 0; i < 6000; i++) {
+      monitor.recordPrediction({
+        predictedClass: i % 10 < 2 ? "positive" : "negative",
+        confidence: 0.4 + 0.3 * r(),
+      });
+    }
+    await monitoring.forceFlush();
+    const after = await eventually(async () => {
+      const s = await scrape(c);
+      return sumOf(s, "ml_concept_drift_psi", { model_name: model }) > 0.2 ? s : undefined;
+    });
+    expect(sumOf(after, "ml_concept_drift_class_psi", { model_name: model })).toBeGreaterThan(0.2);
+    expect(sumOf(after, "ml_concept_drift_severity", { model_name: model })).toBe(3);
+    // 6000 of the 8000 predictions in the window are below the 0.7 threshold.
+    expect(sumOf(after, "ml_low_confidence_share", { model_name: model })).toBeCloseTo(0.75, 2);
+  });
+});
+
+describe("accuracy", () => {
+  it("outcomes with 60% correct bring ml_accuracy_by_segment to 0.6", async () => {
+    const c = await collector([
+      "windows: { slotSeconds: 1, analysisSeconds: 300 }",
+      "analysis: { intervalSeconds: 0.2 }",
+    ]);
+    const model = "accurate";
+    const { monitoring, monitor } = sdk(c, model);
+    const r = seeded(10);
+    let correct = 0;
+    for (let i = 0; i < 5000; i++) {
+      const ok = r() < 0.6;
+      if (ok) correct++;
+      monitor.recordOutcome("ground_truth_sample", ok);
+    }
+    await monitoring.forceFlush();
+    const s = await eventually(async () => {
+      const x = await scrape(c);
+      return x.some((y) => y.name === "ml_accuracy_by_segment") ? x : undefined;
+    });
+    const acc = sumOf(s, "ml_accuracy_by_segment", { model_name: model, segment: "ground_truth_sample" });
+    expect(acc).toBeCloseTo(correct / 5000, 12);
+    expect(Math.abs(acc - 0.6)).toBeLessThanOrEqual(0.02);
+  });
+});
+
+describe("SLOs", () => {
+  it("under injected latency, burn rates and remaining budget equal a hand computation", async () => {
+    const model = "slo_model";
+    const c = await collector([
+      "windows: { slotSeconds: 1, analysisSeconds: 300 }",
+      "analysis: { intervalSeconds: 0.2 }",
+      `models: { ${model}: { slo: { period: 1d, objectives: [`,
+      "  { name: latency, kind: latency, thresholdSeconds: 0.2, target: 0.9 },",
+      "  { name: availability, kind: availability, target: 0.99, excludeErrorTypes: [ValidationError] },",
+      "  { name: throughput, kind: throughput, minRequestsPerSecond: 0.5 } ] } } }",
+    ]);
+    const { monitoring, monitor } = sdk(c, model);
+    // 300 fast requests, then injected latency: 60 slow ones. 9 server errors and 5 validation errors among them.
+    for (let i = 0; i < 300; i++)
+      monitor.recordRequest(0.05, { error: i < 9 ? new TypeError("boom") : undefined });
+    for (let i = 0; i < 60; i++) {
+      const error = i < 5 ? Object.assign(new Error("bad input"), { name: "ValidationError" }) : undefined;
+      monitor.recordRequest(0.5, { error });
+    }
+    await monitoring.forceFlush();
+    const report = await eventually(async () => {
+      const r = await fetch(`${c.query}/api/v1/models/${model}/slo`);
+      if (!r.ok) return undefined;
+      const j = (await r.json()) as {
+        objectives: Array<{
+          name: string;
+          sli: number | null;
+          errorBudgetRemaining: number | null;
+          windows: Array<{ window: string; burnRate: number | null; events: number }>;
+        }>;
+      };
+      return j.objectives.every((o) => o.windows[0].events === 360) ? j : undefined;
+    });
+    const byName = new Map(report.objectives.map((o) => [o.name, o]));
+    // Latency: 60 of 360 slower than 0.2 s. Error ratio 1/6; budget 1 − 0.9 = 0.1.
+    const latency = byName.get("latency")!;
+    const latencyBurn = 60 / 360 / 0.1;
+    expect(latency.sli).toBeCloseTo(300 / 360, 9);
+    for (const w of latency.windows) expect(w.burnRate, w.window).toBeCloseTo(latencyBurn, 9);
+    expect(latency.errorBudgetRemaining).toBeCloseTo(1 - latencyBurn, 9);
+    // Availability: 9 server errors of 360 (validation errors excluded). Budget 0.01.
+    const availability = byName.get("availability")!;
+    const availabilityBurn = 9 / 360 / 0.01;
+    for (const w of availability.windows) expect(w.burnRate, w.window).toBeCloseTo(availabilityBurn, 9);
+    expect(availability.errorBudgetRemaining).toBeCloseTo(1 - availabilityBurn, 9);
+    // The same numbers on /metrics.
+    const s = await scrape(c);
+    expect(sumOf(s, "ml_slo_burn_rate", { model_name: model, slo: "latency", window: "1h" })).toBeCloseTo(
+      latencyBurn,
+      9,
+    );
+    expect(sumOf(s, "ml_slo_error_budget_remaining", { model_name: model, slo: "availability" })).toBeCloseTo(
+      1 - availabilityBurn,
+      9,
+    );
+    // Throughput over 5 minutes: 360 requests / 300 s = 1.2 req/s.
+    const throughput = byName.get("throughput")!;
+    expect(throughput.windows.find((w) => w.window === "5m")?.burnRate).toBeNull();
+  });
+});
+
+describe("baselines through the API", () => {
+  it("refuses bad baselines with a clear reason and keeps what is stored", async () => {
+    const c = await collector([]);
+    const model = "guarded";
+    const good = makeBaseline({ model, modelVersion: "2", features: { x: histogramOf([1, 2, 3]) } });
+    const put = (body: unknown, query = "") =>
+      fetch(`${c.query}/api/v1/baselines/${model}${query}`, { method: "PUT", body: JSON.stringify(body) });
+    expect((await put(good, "?version=2")).status).toBe(200);
+
+    const cases: Array<[string, unknown, string, RegExp]> = [
+      ["wrong format version", { ...good, version: 2 }, "?version=2", /version/],
+      ["unknown key", { ...good, colour: "red" }, "?version=2", /colour/],
+      [
+        "counts that do not add up",
+        {
+          ...good,
+          features: {
+            x: {
+              kind: "numeric",
+              histogram: { ...(good.features.x as { histogram: object }).histogram, count: 5 },
+            },
+          },
+        },
+        "?version=2",
+        /features\.x\.histogram/,
+      ],
+      ["another model's baseline", { ...good, model: "other" }, "?version=2", /model "other"/],
+      ["a mismatched version", good, "?version=3", /version "2", not "3"/],
+      ["not JSON at all", "{{", "?version=2", /JSON|invalid/],
+    ];
+    for (const [name, body, q, message] of cases) {
+      const r =
+        typeof body === "string"
+          ? await fetch(`${c.query}/api/v1/baselines/${model}${q}`, { method: "PUT", body })
+          : await put(body, q);
+      expect(r.status, name).toBe(400);
+      expect(((await r.json()) as { error: string }).error, name).toMatch(message);
+    }
+    const stored = await fetch(`${c.query}/api/v1/baselines/${model}?version=2`);
+    expect(stored.status).toBe(200);
+    expect(await stored.json()).toEqual(good);
+  });
+});
