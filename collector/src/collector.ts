@@ -12,6 +12,7 @@ import { FeedbackJoiner, type SampledPrediction } from "./analysis/feedback.js";
 import { type ObjectiveStatus, SloRegistry } from "./analysis/slo.js";
 import { sloEventsOf } from "./analysis/slo-events.js";
 import { type AnalysisSnapshot, analyze, emptySnapshot } from "./analysis/snapshot.js";
+import { baselineResolver } from "./analysis/versions.js";
 import { createQueryServer, type FeedbackItem } from "./api/query-http.js";
 import { summarize } from "./api/summary.js";
 import { makeBaseline } from "./baselines/format.js";
@@ -262,7 +263,7 @@ export class Collector {
     const windows = featureWindows(this.store, nowMs).get(model) ?? new Map<string, ExpHistogram>();
     const categories =
       categoryWindows(this.store, nowMs).get(model) ?? new Map<string, Map<string, number>>();
-    const baseline = this.baselines.get(model);
+    const baseline = baselineResolver(this.baselines, this.store, nowMs)(model);
     const features = this.snapshot.drift
       .filter((r) => r.model === model)
       .map((r) => {
