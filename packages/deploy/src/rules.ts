@@ -432,9 +432,12 @@ class Builder {
             `${num(burnFactor(r, sc.slo.periodSeconds))}× over ${this.s.d(r.long)} and ${this.s.d(r.short)}`,
         )
         .join(", or ");
-      const what = latency
-        ? `requests slower than ${num((o as { thresholdSeconds: number }).thresholdSeconds)}s`
-        : "failed requests";
+      const what =
+        o.kind === "latency"
+          ? `requests slower than ${num(o.thresholdSeconds)}s`
+          : o.kind === "availability" && o.excludeErrorTypes.length > 0
+            ? `failed requests except ${o.excludeErrorTypes.join(", ")}`
+            : "failed requests";
       out.push(
         this.alert({
           alert: name,

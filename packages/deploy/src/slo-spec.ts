@@ -8,6 +8,7 @@ import { parseDuration } from "./duration.js";
 
 export type Objective =
   | { name: string; kind: "availability"; target: number; excludeErrorTypes: string[] }
+  /** Like availability, but every error counts (no exclusions); the collector's meaning too. */
   | { name: string; kind: "error_rate"; target: number; excludeErrorTypes: string[] }
   | { name: string; kind: "latency"; target: number; thresholdSeconds: number }
   | { name: string; kind: "accuracy"; target: number; segment: string }
@@ -91,7 +92,6 @@ function parseObjective(raw: unknown, path: string, buckets: number[]): Objectiv
   const kind = raw.kind;
   switch (kind) {
     case "availability":
-    case "error_rate":
       onlyKeys(raw, path, ["name", "kind", "target", "excludeErrorTypes"]);
       return {
         name,
@@ -99,6 +99,9 @@ function parseObjective(raw: unknown, path: string, buckets: number[]): Objectiv
         target: ratio(raw.target, `${path}.target`),
         excludeErrorTypes: stringList(raw.excludeErrorTypes, `${path}.excludeErrorTypes`),
       };
+    case "error_rate":
+      onlyKeys(raw, path, ["name", "kind", "target"]);
+      return { name, kind, target: ratio(raw.target, `${path}.target`), excludeErrorTypes: [] };
     case "latency": {
       onlyKeys(raw, path, ["name", "kind", "target", "thresholdSeconds"]);
       const t = raw.thresholdSeconds;
@@ -198,17 +201,17 @@ export function parseSloSpecYaml(text: string, source = "SLO spec"): SloSpec {
   }
 }
 
-/** The target as a share of good events (an error_rate objective states the bad share). */
+/** The target: the share of good events (requests that succeed or are fast enough, correct predictions). */
 export function goodTarget(o: Objective): number {
   if (o.kind === "throughput" || o.kind === "cost")
     throw new Error(`objective ${o.name} (${o.kind}) has no ratio target`);
-  return o.kind === "error_rate" ? round(1 - o.target) : o.target;
+  return o.target;
 }
 
 /** Share of requests allowed to be bad under an objective (the error budget as a ratio). */
 export function errorBudget(o: Objective): number {
-  if (o.kind === "error_rate") return o.target;
-  if (o.kind === "availability" || o.kind === "latency") return round(1 - o.target);
+  if (o.kind === "availability" || o.kind === "error_rate" || o.kind === "latency")
+    return round(1 - o.target);
   throw new Error(`objective ${o.name} (${o.kind}) has no request error budget`);
 }
 
