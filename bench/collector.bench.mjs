@@ -1,0 +1,527 @@
+// Benchmarks of the collector's ingest path and of its memory (build first: `pnpm build`).
+// Run alone with `node bench/collector.bench.mjs`, or with `node bench/run.mjs collector`.
+//
+// 1. Ingest throughput, one thread: OTLP requests exported by the real OTel JS SDK
+//    (cumulative, as the SDK sends them) are decoded, normalised (cumulative → delta)
+//    and stored by Collector.ingestMetrics, in data points per second, for protobuf and
+//    for OTLP/JSON, next to JSON.parse alone on the same OTLP/JSON text.
+// 2. Memory per active exponential-histogram series with a 1 h window (10 s slots):
+//    every slot holds data, as for a model that serves all the time. Measured on many
+//    series in a child process with --expose-gc, with a breakdown of where it goes.
+// 3. RSS of a collector holding ~100k active series (default 5 min window), in a child process.
+//
+// Each throughput figure is the median of several timed runs after a warm-up.
+
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Collector } from "../collector/dist/collector.js";
+import { parseConfig } from "../collector/dist/config/config.js";
+import { decodeMetricsJson, decodeMetricsProto } from "../collector/dist/otlp/index.js";
+import { SlidingWindow } from "../collector/dist/store/sliding-window.js";
+import { ExpHistogram } from "../packages/stats/dist/index.js";
+
+const SELF = fileURLToPath(import.meta.url);
+
+// ---- deterministic random numbers
+
+function rng(seed) {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return (s + 0.5) / 4294967296;
+  };
+}
+const normal = (r) => Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
+
+// ---- payloads from the real OTel JS SDK (installed for packages/sdk)
+
+function otel() {
+  const fromSdk = createRequire(new URL("../packages/sdk/package.json", import.meta.url));
+  const fromExporter = createRequire(fromSdk.resolve("@opentelemetry/exporter-metrics-otlp-proto"));
+  return {
+    sdkMetrics: fromSdk("@opentelemetry/sdk-metrics"),
+    resources: fromSdk("@opentelemetry/resources"),
+    transformer: fromExporter("@opentelemetry/otlp-transformer"),
+  };
+}
+
+const FEATURES = 10;
+const CLASSES = ["negative", "neutral", "positive"];
+const ERRORS = ["ValidationError", "TimeoutError"];
+const SEGMENTS = ["all", "ground_truth_sample"];
+const CATEGORIES = ["a", "b", "c", "d", "e"];
+
+/**
+ * `exports` successive cumulative exports of `models` models, each with the series the
+ * SDK makes for a model: requests, errors ×2, latency, in-flight, predictions ×3,
+ * confidence, low confidence, 10 numeric features, 2 categorical features × 5 values,
+ * outcomes ×4 (34 series, 12 of them exponential histograms); `perExport` predictions
+ * per model between exports.
+ */
+export async function sdkExports({ models, exports, perExport }) {
+  const { sdkMetrics, resources, transformer } = otel();
+  const { AggregationType, AggregationTemporality, MeterProvider, MetricReader } = sdkMetrics;
+  class Reader extends MetricReader {
+    constructor() {
+      super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+    }
+    async onForceFlush() {}
+    async onShutdown() {}
+  }
+  const reader = new Reader();
+  const exp = { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize: 160, recordMinMax: true } };
+  const provider = new MeterProvider({
+    resource: resources.resourceFromAttributes({
+      "service.name": "bench-service",
+      "service.instance.id": "5d9c6b0e-8a43-4a58-9f4e-0c6d1f6f1c11",
+      "telemetry.sdk.language": "nodejs",
+    }),
+    readers: [reader],
+    views: ["ml.request.duration", "ml.prediction.confidence", "ml.feature.value"].map((n) => ({
+      instrumentName: n,
+      aggregation: exp,
+    })),
+  });
+  const meter = provider.getMeter("@mlwatch/sdk", "0.1.0");
+  const i = {
+    requests: meter.createCounter("ml.requests"),
+    errors: meter.createCounter("ml.errors"),
+    duration: meter.createHistogram("ml.request.duration", { unit: "s" }),
+    inProgress: meter.createUpDownCounter("ml.requests.in_progress"),
+    predictions: meter.createCounter("ml.predictions"),
+    confidence: meter.createHistogram("ml.prediction.confidence"),
+    low: meter.createCounter("ml.predictions.low_confidence"),
+    feature: meter.createHistogram("ml.feature.value"),
+    category: meter.createCounter("ml.feature.category"),
+    outcomes: meter.createCounter("ml.segment.outcomes"),
+  };
+  const r = rng(7);
+  const out = { proto: [], json: [], points: [] };
+  for (let e = 0; e < exports; e++) {
+    for (let m = 0; m < models; m++) {
+      const base = { "ml.model.name": `model-${m}`, "ml.model.version": "1.0.0" };
+      const ep = { ...base, "ml.endpoint": "/predict" };
+      i.inProgress.add(e === 0 ? 1 : 0, base);
+      for (let k = 0; k < perExport; k++) {
+        i.requests.add(1, ep);
+        if (k % 50 === 0) i.errors.add(1, { ...ep, "error.type": ERRORS[k % 2] });
+        i.duration.record(Math.exp(Math.log(0.05) + 0.5 * normal(r)), ep);
+        const conf = 0.5 + 0.5 * r();
+        i.predictions.add(1, { ...base, "ml.prediction.class": CLASSES[k % 3] });
+        i.confidence.record(conf, base);
+        if (conf < 0.7) i.low.add(1, { ...base, "ml.confidence.threshold": "0.7" });
+        for (let f = 0; f < FEATURES; f++)
+          i.feature.record(50 + 10 * normal(r), { ...base, "ml.feature.name": `f${f}` });
+        for (let c = 0; c < 2; c++)
+          i.category.add(1, {
+            ...base,
+            "ml.feature.name": `c${c}`,
+            "ml.feature.category": CATEGORIES[(k + c) % 5],
+          });
+        i.outcomes.add(1, {
+          ...base,
+          "ml.segment": SEGMENTS[k % 2],
+          "ml.outcome": k % 7 ? "correct" : "incorrect",
+        });
+      }
+    }
+    const { resourceMetrics, errors } = await reader.collect();
+    if (errors.length) throw new Error(`collect: ${errors}`);
+    out.proto.push(transformer.ProtobufMetricsSerializer.serializeRequest(resourceMetrics));
+    out.json.push(
+      new TextDecoder().decode(transformer.JsonMetricsSerializer.serializeRequest(resourceMetrics)),
+    );
+    let points = 0;
+    for (const sm of resourceMetrics.scopeMetrics)
+      for (const md of sm.metrics) points += md.dataPoints.length;
+    out.points.push(points);
+  }
+  await provider.shutdown();
+  return out;
+}
+
+/** Median of `runs` timings of fn() (after `warm` untimed calls); fn returns elapsed ns of its timed part. */
+function medianNs(fn, runs = 7, warm = 2) {
+  for (let i = 0; i < warm; i++) fn();
+  const t = [];
+  for (let i = 0; i < runs; i++) t.push(fn());
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)];
+}
+
+const now = () => process.hrtime.bigint();
+
+async function ingestThroughput() {
+  const EXPORTS = 11;
+  const p = await sdkExports({ models: 100, exports: EXPORTS, perExport: 20 });
+  // The first export of a cumulative stream is only a reference for the next one (a
+  // collector that starts after its replicas must not count their history), so each
+  // run ingests export 0 untimed and times exports 1..10: steady-state differencing.
+  const timedPoints = p.points.slice(1).reduce((a, b) => a + b, 0);
+  const config = parseConfig({ storage: { path: ":memory:" } });
+  const t0 = Date.now();
+  const ingestRun = (decode, payloads) => () => {
+    const c = new Collector(config, () => {});
+    c.ingestMetrics(decode(payloads[0]), t0);
+    let ns = 0n;
+    for (let e = 1; e < EXPORTS; e++) {
+      const s = now();
+      const r = c.ingestMetrics(decode(payloads[e]), t0 + e * 10_000);
+      ns += now() - s;
+      if (r.rejected) throw new Error(r.message);
+    }
+    return Number(ns);
+  };
+  const timeAll = (fn, payloads) => () => {
+    const s = now();
+    for (let e = 1; e < EXPORTS; e++) fn(payloads[e]);
+    return Number(now() - s);
+  };
+  const perSec = (ns) => timedPoints / (ns / 1e9);
+  const protoIngest = perSec(medianNs(ingestRun(decodeMetricsProto, p.proto)));
+  const jsonIngest = perSec(medianNs(ingestRun(decodeMetricsJson, p.json)));
+  const jsonParse = perSec(medianNs(timeAll(JSON.parse, p.json)));
+  const protoDecode = perSec(medianNs(timeAll(decodeMetricsProto, p.proto)));
+  const jsonDecode = perSec(medianNs(timeAll(decodeMetricsJson, p.json)));
+  const avg = (xs) => xs.reduce((a, b) => a + b.length, 0) / xs.length;
+  const pts = timedPoints / (EXPORTS - 1);
+  return [
+    { name: "payload: OTel JS SDK export, 100 models, 35% histograms", value: pts, unit: "points" },
+    { name: "payload size, protobuf", value: avg(p.proto) / pts, unit: "bytes/point" },
+    { name: "payload size, OTLP/JSON", value: avg(p.json) / pts, unit: "bytes/point" },
+    { name: "ingest protobuf (decode+normalise+store)", value: protoIngest, unit: "points/s" },
+    { name: "ingest OTLP/JSON (decode+normalise+store)", value: jsonIngest, unit: "points/s" },
+    { name: "JSON.parse alone, same payload as OTLP/JSON", value: jsonParse, unit: "points/s" },
+    { name: "ingest protobuf ÷ JSON.parse alone (target ≥ 1)", value: protoIngest / jsonParse, unit: "x" },
+    { name: "decode only, protobuf", value: protoDecode, unit: "points/s" },
+    { name: "decode only, OTLP/JSON (with its JSON.parse)", value: jsonDecode, unit: "points/s" },
+  ];
+}
+
+// ---- memory, in child processes with --expose-gc
+
+/** A decoded delta request with one exponential-histogram point per series, built without the wire. */
+function histogramRequest(series, timeNs, values, r) {
+  const points = [];
+  for (let s = 0; s < series; s++) {
+    const h = new ExpHistogram();
+    for (let k = 0; k < values; k++) h.record(Math.exp(Math.log(0.05) + 0.5 * normal(r)));
+    const j = h.toJSON();
+    points.push({
+      attributes: Object.assign(Object.create(null), {
+        "ml.model.name": `model-${s >> 4}`,
+        "ml.model.version": "1.0.0",
+        "ml.endpoint": `/e${s & 15}`,
+      }),
+      startTimeUnixNano: timeNs - 10_000_000_000n,
+      timeUnixNano: timeNs,
+      count: j.count,
+      sum: j.sum,
+      min: j.min,
+      max: j.max,
+      scale: j.scale,
+      zeroCount: j.zeroCount,
+      zeroThreshold: j.zeroThreshold,
+      positive: { offset: j.positive.offset, bucketCounts: j.positive.counts },
+      negative: { offset: j.negative.offset, bucketCounts: j.negative.counts },
+    });
+  }
+  return {
+    resourceMetrics: [
+      {
+        resource: Object.assign(Object.create(null), { "service.name": "bench" }),
+        scopeMetrics: [
+          {
+            scope: { name: "@mlwatch/sdk", version: "0.1.0" },
+            metrics: [
+              {
+                name: "ml.request.duration",
+                unit: "s",
+                description: "",
+                kind: "exponential_histogram",
+                temporality: 1,
+                points,
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * Bytes of one ExpHistogram's bucket arrays (two Float64Arrays, one per sign; the
+ * fields are private in TypeScript, not at run time), of their occupied index span,
+ * and the number of non-zero buckets.
+ */
+function bucketStorage(h) {
+  let capacity = 0;
+  let occupied = 0;
+  let nonZero = 0;
+  for (const r of [h.pos, h.neg]) {
+    capacity += r.counts.byteLength;
+    if (r.hi >= r.lo) occupied += (r.hi - r.lo + 1) * 8;
+    for (let i = r.lo; i <= r.hi; i++) if (r.counts[i - r.base] !== 0) nonZero++;
+  }
+  return { capacity, occupied, nonZero };
+}
+
+/** V8 heap plus ArrayBuffer backing stores (typed arrays over 64 bytes live outside the heap), after GC. */
+function memoryAfterGc() {
+  global.gc();
+  global.gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** Child: memory per exponential-histogram series with a 1 h window of 10 s slots. */
+function childSeriesMemory() {
+  const SERIES = 400;
+  const SLOTS = 360;
+  const VALUES = 30;
+  const config = parseConfig({
+    storage: { path: ":memory:" },
+    windows: { slotSeconds: 10, analysisSeconds: 3600, staleStreamSeconds: 7200 },
+    limits: { maxSeriesPerMetric: 100_000 },
+  });
+  const r = rng(11);
+  const t0 = Date.now();
+  const c = new Collector(config, () => {});
+  const before = memoryAfterGc();
+  let oneSlot = 0;
+  for (let slot = 0; slot < SLOTS; slot++) {
+    const nowMs = t0 + slot * 10_000;
+    // VALUES requests per series per 10 s slot, exported every 10 s.
+    c.ingestMetrics(histogramRequest(SERIES, BigInt(nowMs) * 1_000_000n, VALUES, r), nowMs);
+    if (slot === 0) oneSlot = (memoryAfterGc() - before) / SERIES;
+  }
+  const full = (memoryAfterGc() - before) / SERIES;
+  // Where it goes: the slot histograms' bucket arrays, their occupied span and non-zero buckets.
+  let slots = 0;
+  let capacity = 0;
+  let occupied = 0;
+  let nonZero = 0;
+  for (const s of c.store.series("ml.request.duration")) {
+    for (const slot of s.window.slots) {
+      if (!slot) continue;
+      slots++;
+      const b = bucketStorage(slot.value);
+      capacity += b.capacity;
+      occupied += b.occupied;
+      nonZero += b.nonZero;
+    }
+  }
+  const scales = [...c.store.series("ml.request.duration")].map(
+    (s) => s.window.slots.find(Boolean).value.scale,
+  );
+  // Two parts of the one-slot figure, measured alone on 10 000 copies.
+  const sizeOf = (make) => {
+    const m0 = memoryAfterGc();
+    const keep = Array.from({ length: 10_000 }, make);
+    const bytes = (memoryAfterGc() - m0) / keep.length;
+    return keep.length ? bytes : 0;
+  };
+  const agg = { empty: () => 0, add: (a, b) => a + b, clone: (a) => a };
+  const emptyWindow = sizeOf(() => new SlidingWindow(agg, 10_000, SLOTS));
+  const slotHistogram = [...c.store.series("ml.request.duration")][0].window.slots.find(Boolean).value;
+  const oneHistogram = sizeOf(() => slotHistogram.clone());
+  return {
+    emptyWindow,
+    oneHistogram,
+    full,
+    oneSlot,
+    perSlot: (full - oneSlot) / (SLOTS - 1),
+    slotsPerSeries: slots / SERIES,
+    arraysPerSlot: capacity / slots,
+    spanPerSlot: occupied / 8 / slots,
+    nonZeroPerSlot: nonZero / slots,
+    slotScale: scales.reduce((a, b) => a + b, 0) / scales.length,
+  };
+}
+
+/** Child: RSS with ~100k active series of the SDK's mix, default 5 min window of 10 s slots. */
+function childManySeries() {
+  const MODELS = 3000; // × 34 series = 102 000
+  const config = parseConfig({
+    storage: { path: ":memory:" },
+    limits: { maxSeriesPerMetric: 100_000 },
+  });
+  const c = new Collector(config, () => {});
+  const r = rng(5);
+  const t0 = Date.now();
+  const rssStart = process.memoryUsage.rss();
+  const attrs = (o) => Object.assign(Object.create(null), o);
+  const expPoint = (a, timeNs, gen, n) => {
+    const h = new ExpHistogram();
+    for (let k = 0; k < n; k++) h.record(gen());
+    const j = h.toJSON();
+    return {
+      attributes: a,
+      startTimeUnixNano: timeNs - 10_000_000_000n,
+      timeUnixNano: timeNs,
+      count: j.count,
+      sum: j.sum,
+      min: j.min,
+      max: j.max,
+      scale: j.scale,
+      zeroCount: j.zeroCount,
+      zeroThreshold: j.zeroThreshold,
+      positive: { offset: j.positive.offset, bucketCounts: j.positive.counts },
+      negative: { offset: j.negative.offset, bucketCounts: j.negative.counts },
+    };
+  };
+  const out = {};
+  const STEPS = 30;
+  for (let step = 0; step < STEPS; step++) {
+    const nowMs = t0 + step * 10_000;
+    const timeNs = BigInt(nowMs) * 1_000_000n;
+    const num = (a, value) => ({
+      attributes: a,
+      startTimeUnixNano: timeNs - 10_000_000_000n,
+      timeUnixNano: timeNs,
+      value,
+    });
+    const m = {};
+    const add = (name, kind, point, extra = {}) => {
+      m[name] ??= {
+        name,
+        unit: "",
+        description: "",
+        kind,
+        temporality: 1,
+        monotonic: true,
+        points: [],
+        ...extra,
+      };
+      m[name].points.push(point);
+    };
+    for (let k = 0; k < MODELS; k++) {
+      const base = { "ml.model.name": `model-${k}`, "ml.model.version": "1.0.0" };
+      const ep = { ...base, "ml.endpoint": "/predict" };
+      add("ml.requests", "sum", num(attrs(ep), 30));
+      for (const e of ERRORS) add("ml.errors", "sum", num(attrs({ ...ep, "error.type": e }), 1));
+      add(
+        "ml.request.duration",
+        "exponential_histogram",
+        expPoint(attrs(ep), timeNs, () => Math.exp(Math.log(0.05) + 0.5 * normal(r)), 30),
+      );
+      add("ml.requests.in_progress", "sum", num(attrs(base), 2), { temporality: 2, monotonic: false });
+      for (const cl of CLASSES)
+        add("ml.predictions", "sum", num(attrs({ ...base, "ml.prediction.class": cl }), 10));
+      add(
+        "ml.prediction.confidence",
+        "exponential_histogram",
+        expPoint(attrs(base), timeNs, () => 0.5 + 0.5 * r(), 30),
+      );
+      add(
+        "ml.predictions.low_confidence",
+        "sum",
+        num(attrs({ ...base, "ml.confidence.threshold": "0.7" }), 12),
+      );
+      for (let f = 0; f < FEATURES; f++)
+        add(
+          "ml.feature.value",
+          "exponential_histogram",
+          expPoint(attrs({ ...base, "ml.feature.name": `f${f}` }), timeNs, () => 50 + 10 * normal(r), 30),
+        );
+      for (let cf = 0; cf < 2; cf++)
+        for (const cat of CATEGORIES)
+          add(
+            "ml.feature.category",
+            "sum",
+            num(attrs({ ...base, "ml.feature.name": `c${cf}`, "ml.feature.category": cat }), 6),
+          );
+      for (const s of SEGMENTS)
+        for (const o of ["correct", "incorrect"])
+          add("ml.segment.outcomes", "sum", num(attrs({ ...base, "ml.segment": s, "ml.outcome": o }), 7));
+    }
+    const res = c.ingestMetrics(
+      {
+        resourceMetrics: [
+          {
+            resource: attrs({ "service.name": "bench" }),
+            scopeMetrics: [{ scope: { name: "@mlwatch/sdk", version: "0.1.0" }, metrics: Object.values(m) }],
+          },
+        ],
+      },
+      nowMs,
+    );
+    if (res.rejected) throw new Error(res.message);
+    if (step === 0 || step === STEPS - 1) {
+      const memory = memoryAfterGc();
+      out[step === 0 ? "oneSlot" : "fullWindow"] = { rss: process.memoryUsage.rss(), memory };
+    }
+  }
+  out.series = c.store.seriesCount;
+  out.rssStart = rssStart;
+  return out;
+}
+
+function inChild(name) {
+  const r = spawnSync(
+    process.execPath,
+    ["--expose-gc", "--max-old-space-size=8192", SELF, `--child=${name}`],
+    {
+      encoding: "utf8",
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  if (r.status !== 0) throw new Error(`bench child ${name} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+function memoryRows() {
+  const s = inChild("series-memory");
+  const m = inChild("many-series");
+  const MB = 1024 * 1024;
+  return [
+    {
+      name: "exp. histogram series, 1 h window, all 360 slots filled",
+      value: s.full / 1024,
+      unit: "KiB/series",
+    },
+    { name: "  same, one slot filled (target ≤ 4 KiB)", value: s.oneSlot / 1024, unit: "KiB/series" },
+    { name: "    of which the window's 360-entry slot array", value: s.emptyWindow, unit: "bytes" },
+    {
+      name: "    of which one ExpHistogram (slot; the total: one more)",
+      value: s.oneHistogram,
+      unit: "bytes",
+    },
+    { name: "  each further slot (one ExpHistogram)", value: s.perSlot, unit: "bytes" },
+    { name: "    of which bucket Float64Arrays", value: s.arraysPerSlot, unit: "bytes" },
+    { name: "    occupied bucket span per slot", value: s.spanPerSlot, unit: "buckets" },
+    { name: "    non-zero buckets per slot", value: s.nonZeroPerSlot, unit: "buckets" },
+    { name: "    scale of the slot histograms", value: s.slotScale, unit: "" },
+    {
+      name: `${m.series} series, SDK mix, 5 min window: RSS, 1 slot`,
+      value: m.oneSlot.rss / MB,
+      unit: "MiB",
+    },
+    { name: "  heap + array buffers, 1 slot", value: m.oneSlot.memory / MB, unit: "MiB" },
+    { name: "  RSS, all 30 slots filled (target ≤ 1 GiB)", value: m.fullWindow.rss / MB, unit: "MiB" },
+    { name: "  heap + array buffers, all 30 slots filled", value: m.fullWindow.memory / MB, unit: "MiB" },
+  ];
+}
+
+export async function run() {
+  return [...(await ingestThroughput()), ...memoryRows()];
+}
+
+const child = process.argv.find((a) => a.startsWith("--child="))?.slice(8);
+if (child) {
+  const out = child === "series-memory" ? childSeriesMemory() : childManySeries();
+  process.stdout.write(JSON.stringify(out));
+} else if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(`node ${process.version}`);
+  for (const row of await run()) {
+    console.log(
+      `${row.name.padEnd(60)} ${String(Number(row.value.toPrecision(4))).padStart(12)} ${row.unit}`,
+    );
+  }
+}
