@@ -173,12 +173,16 @@ interface Grouped {
   count: number;
 }
 
-/** Groups the samples of a summary or histogram family by their labels without `le` / `quantile`. */
+/**
+ * Groups the samples of a summary or histogram family by their labels without
+ * `le` / `quantile` (the samples of one series list their labels in the same order).
+ */
 function group(f: TextFamily, special: "le" | "quantile"): Grouped[] {
   const groups = new Map<string, Grouped>();
   for (const s of f.samples) {
     const labels = s.labels.filter(([k]) => k !== special);
-    const key = labelsKey(labels);
+    let key = "";
+    for (const [k, v] of labels) key += `${k}\u0001${v}\u0002`;
     let g = groups.get(key);
     if (!g) {
       g = { labels, special: [], sum: 0, count: 0 };

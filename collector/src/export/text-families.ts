@@ -33,6 +33,13 @@ function unescapeHelp(s: string): string {
   return s.replace(/\\(\\|n)/g, (_m, c: string) => (c === "n" ? "\n" : "\\"));
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+function unescapeLabel(s: string): string {
+  return s.replace(/\\(.)/g, (_m, c: string) => (c === "n" ? "\n" : c));
+}
+
 function parseValue(s: string, line: string): number {
   if (s === "+Inf") return Number.POSITIVE_INFINITY;
   if (s === "-Inf") return Number.NEGATIVE_INFINITY;
@@ -55,22 +62,20 @@ function parseSample(line: string): TextSample {
       const eq = line.indexOf("=", i);
       if (eq < 0 || line[eq + 1] !== '"') throw new Error(`text exposition: bad label in line: ${line}`);
       const key = line.slice(i, eq);
-      let j = eq + 2;
-      let value = "";
+      const start = eq + 2;
+      let j = start;
+      let escaped = false;
       for (;;) {
-        const c = line[j];
-        if (c === undefined) throw new Error(`text exposition: unterminated label value in line: ${line}`);
-        if (c === '"') break;
-        if (c === "\\") {
-          const n = line[j + 1];
-          value += n === "n" ? "\n" : n;
+        const c = line.charCodeAt(j);
+        if (Number.isNaN(c)) throw new Error(`text exposition: unterminated label value in line: ${line}`);
+        if (c === QUOTE) break;
+        if (c === BACKSLASH) {
+          escaped = true;
           j += 2;
-        } else {
-          value += c;
-          j++;
-        }
+        } else j++;
       }
-      labels.push([key, value]);
+      const raw = line.slice(start, j);
+      labels.push([key, escaped ? unescapeLabel(raw) : raw]);
       i = j + 1;
       if (line[i] === ",") i++;
     }
