@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { ExpHistogram } from "@mlwatch/stats";
 import { describe, expect, it } from "vitest";
 import { buildBaseline, splitCsvLine } from "../src/baselines/build.js";
-import { parseBaseline } from "../src/baselines/format.js";
+import { type Baseline, parseBaseline } from "../src/baselines/format.js";
+
+/** The histogram of a numeric baseline feature (fails the test for a categorical one). */
+function numeric(f: Baseline["features"][string]) {
+  if (f.kind !== "numeric") throw new Error(`expected a numeric feature, got ${f.kind}`);
+  return f.histogram;
+}
 
 const dir = mkdtempSync(join(tmpdir(), "mlwatch-build-"));
 function file(name: string, text: string): string {
@@ -48,7 +54,7 @@ describe("buildBaseline", () => {
       { line: 4, message: "expected 4 fields, found 2" },
       { line: 5, message: 'column "age": "oops" is not a finite number' },
     ]);
-    const age = ExpHistogram.fromJSON(r.baseline.features.age.histogram);
+    const age = ExpHistogram.fromJSON(numeric(r.baseline.features.age));
     expect(age.count).toBe(3);
     expect(age.min).toBe(30);
     expect(age.max).toBe(60);
@@ -61,7 +67,7 @@ describe("buildBaseline", () => {
     const r = await buildBaseline({ input, model: "m" });
     expect(r.rows).toBe(2);
     expect(r.problems.map((p) => p.line)).toEqual([3, 4]);
-    expect(ExpHistogram.fromJSON(r.baseline.features.y.histogram).min).toBe(-2);
+    expect(ExpHistogram.fromJSON(numeric(r.baseline.features.y)).min).toBe(-2);
   });
 
   it("fails clearly when a requested feature has no values", async () => {
