@@ -305,6 +305,15 @@ export class Collector {
     };
   }
 
+  liveFeatures(model: string): string[] {
+    const names = new Set<string>();
+    for (const metric of [Instruments.featureValue.name, Instruments.featureCategory.name]) {
+      for (const s of this.store.series(metric))
+        if (s.labels.model_name === model) names.add(s.labels.feature_name);
+    }
+    return [...names].sort();
+  }
+
   sloReport(model: string): { model: string; objectives: ObjectiveStatus[] } | undefined {
     const objectives = this.snapshot.slo.get(model);
     return objectives ? { model, objectives } : undefined;
@@ -349,6 +358,7 @@ export class Collector {
       feedback: (items) => this.submitFeedback(items),
       reviews: (opts) => this.feedback.reviews(opts),
       windowSeconds: () => this.config.windows.analysisSeconds,
+      liveFeatures: (m) => this.liveFeatures(m),
       ready: () => this.isReady,
       baselines: this.baselines,
     });

@@ -401,5 +401,29 @@ describe("baselines through the API", () => {
     const stored = await fetch(`${c.query}/api/v1/baselines/${model}?version=2`);
     expect(stored.status).toBe(200);
     expect(await stored.json()).toEqual(good);
+
+    // Once the model reports features x and y, a baseline of only unknown features is refused,
+    // and one that covers them partly is stored with warnings.
+    const { monitoring, monitor } = sdk(c, model);
+    for (let i = 0; i < 10; i++) monitor.recordPrediction({ features: { x: i, y: i } });
+    await monitoring.forceFlush();
+    await eventually(async () => {
+      const r = await fetch(`${c.query}/api/v1/models/${model}`);
+      return r.ok;
+    });
+    const unknown = await put(makeBaseline({ model, features: { z: histogramOf([1, 2]) } }));
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: string }).error).toMatch(
+      /match none of the features .* reports \(x, y\)/,
+    );
+    const partly = await put(
+      makeBaseline({ model, features: { x: histogramOf([1, 2]), q: histogramOf([3]) } }),
+    );
+    expect(partly.status).toBe(200);
+    expect(((await partly.json()) as { warnings: string[] }).warnings).toEqual([
+      'feature "q" is not reported by the model',
+      'the model reports feature "y", which has no baseline',
+    ]);
+    expect(await (await fetch(`${c.query}/api/v1/baselines/${model}?version=2`)).json()).toEqual(good);
   });
 });

@@ -30,6 +30,8 @@ export interface QueryBackend {
     items: SampledPrediction[];
   };
   windowSeconds(): number;
+  /** Features the model has reported (numeric and categorical), for checking a baseline against. */
+  liveFeatures(model: string): string[];
   ready(): boolean;
   baselines: BaselineStore;
 }
@@ -198,11 +200,22 @@ async function handle(b: QueryBackend, req: IncomingMessage, res: ServerResponse
     }
     if (method === "PUT") {
       const body = await readJson(req, MAX_BASELINE_BYTES);
-      const stored = b.baselines.put(body, { model: name, version });
+      const live = b.liveFeatures(name);
+      const stored = b.baselines.put(body, { model: name, version, liveFeatures: live });
+      const names = Object.keys(stored.features);
+      const warnings = [
+        ...names
+          .filter((f) => live.length > 0 && !live.includes(f))
+          .map((f) => `feature "${f}" is not reported by the model`),
+        ...live
+          .filter((f) => !names.includes(f))
+          .map((f) => `the model reports feature "${f}", which has no baseline`),
+      ];
       return json(res, 200, {
         model: stored.model,
         modelVersion: stored.modelVersion ?? null,
-        features: Object.keys(stored.features),
+        features: names,
+        warnings,
       });
     }
     if (method === "DELETE") {

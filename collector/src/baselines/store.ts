@@ -80,10 +80,19 @@ export class BaselineStore {
 
   /**
    * Validates and stores a baseline. `expected` pins the model (and version)
-   * the caller addressed, so a body for another model is refused.
+   * the caller addressed, so a body for another model is refused; with the
+   * features the model reports, a baseline sharing none of them is refused too.
    */
-  put(raw: unknown, expected: { model?: string; version?: string } = {}): Baseline {
+  put(raw: unknown, expected: { model?: string; version?: string; liveFeatures?: string[] } = {}): Baseline {
     const b = parseBaseline(raw);
+    const live = expected.liveFeatures ?? [];
+    const names = Object.keys(b.features);
+    if (live.length > 0 && names.length > 0 && !names.some((f) => live.includes(f))) {
+      // Most likely another model's baseline, or features renamed since training.
+      throw new BaselineError(
+        `baseline features (${names.slice(0, 10).join(", ")}) match none of the features model "${b.model}" reports (${live.slice(0, 10).join(", ")})`,
+      );
+    }
     if (expected.model !== undefined && b.model !== expected.model) {
       throw new BaselineError(`baseline is for model "${b.model}", not "${expected.model}"`);
     }
