@@ -146,7 +146,7 @@ export async function sdkExports({ models, exports, perExport }) {
 }
 
 /** Median of `runs` timings of fn() (after `warm` untimed calls); fn returns elapsed ns of its timed part. */
-function medianNs(fn, runs = 7, warm = 2) {
+function medianNs(fn, runs = 9, warm = 3) {
   for (let i = 0; i < warm; i++) fn();
   const t = [];
   for (let i = 0; i < runs; i++) t.push(fn());
@@ -156,7 +156,7 @@ function medianNs(fn, runs = 7, warm = 2) {
 
 const now = () => process.hrtime.bigint();
 
-async function ingestThroughput() {
+export async function ingestThroughput() {
   const EXPORTS = 11;
   const p = await sdkExports({ models: 100, exports: EXPORTS, perExport: 20 });
   // The first export of a cumulative stream is only a reference for the next one (a
