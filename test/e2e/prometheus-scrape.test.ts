@@ -222,6 +222,10 @@ describe.runIf(toolAvailable("prometheus"))("Prometheus 2.42 scraping the collec
     for (const p of [classic, native]) {
       const up = await query(p, 'up{job="mlwatch"}');
       expect(up.map((s) => s.value?.[1])).toEqual(["1"]);
+      const targets = (await (await fetch(`${p.url}/api/v1/targets`)).json()) as {
+        data: { activeTargets: Array<{ health: string; lastError: string }> };
+      };
+      expect(targets.data.activeTargets.map((t) => [t.health, t.lastError])).toEqual([["up", ""]]);
     }
     expect(classic.log()).not.toMatch(/level=(error|warn)/);
     expect(native.log()).not.toMatch(/level=(error|warn)/);
@@ -232,7 +236,7 @@ describe.runIf(toolAvailable("prometheus"))("Prometheus 2.42 scraping the collec
     for (const [promql, values] of [
       [`histogram_quantile(0.95, sum by (le) (ml_request_duration_seconds_bucket{${sel}}))`, all()],
       [
-        `histogram_quantile(0.95, sum by (le) (rate(ml_request_duration_seconds_bucket{${sel}}[1m])))`,
+        `histogram_quantile(0.95, sum by (le) (rate(ml_request_duration_seconds_bucket{${sel}}[5m])))`,
         PHASE_B,
       ],
     ] as const) {
@@ -263,7 +267,7 @@ describe.runIf(toolAvailable("prometheus"))("Prometheus 2.42 scraping the collec
     expect(Math.round(schema)).toBeLessThanOrEqual(8);
     for (const [promql, values] of [
       [`histogram_quantile(0.95, sum(ml_request_duration_seconds{${sel}}))`, all()],
-      [`histogram_quantile(0.95, sum(rate(ml_request_duration_seconds{${sel}}[1m])))`, PHASE_B],
+      [`histogram_quantile(0.95, sum(rate(ml_request_duration_seconds{${sel}}[5m])))`, PHASE_B],
     ] as const) {
       const exact = exactQuantile([...values], 0.95);
       const got = await scalar(native, promql);
