@@ -22,7 +22,14 @@ import {
   packedVarints,
   varint,
 } from "../../collector/test/otlp/pb.js";
-import { type CollectorHandle, parseExposition, ROOT, startCollector, sumOf } from "../support/processes.js";
+import {
+  type CollectorHandle,
+  eventually,
+  parseExposition,
+  ROOT,
+  startCollector,
+  sumOf,
+} from "../support/processes.js";
 
 const TOKEN = "bad-input-token";
 const MAX_BODY = 4 * 1024 * 1024;
@@ -427,20 +434,21 @@ const cases: Case[] = [
         req.write(new Uint8Array(10));
         return req;
       };
+      const status = async () => (await post(metricsRequest([]))).status;
       const held = Array.from({ length: MAX_CONCURRENT }, hold);
-      await new Promise((r) => setTimeout(r, 300));
+      await eventually(async () => (await status()) === 429);
       const busy = await post(metricsRequest([requestsPoint("busy")]));
       expectError(busy, 429, /busy/);
       expect(busy.headers.get("retry-after")).toBe("1");
+      expect(await requestsOf("busy")).toBe(0);
       // Clients that give up mid-body must not keep their slot: all MAX_CONCURRENT slots are free again.
       for (const req of held) req.destroy();
-      await new Promise((r) => setTimeout(r, 300));
+      await eventually(async () => (await status()) === 200);
       const again = Array.from({ length: MAX_CONCURRENT }, hold);
-      await new Promise((r) => setTimeout(r, 300));
-      expect(answered).toEqual([]); // all of them are in flight, none was turned away
-      expect((await post(metricsRequest([]))).status).toBe(429);
+      await eventually(async () => (await status()) === 429);
+      expect(answered).toEqual([]); // every held request got a slot, none was turned away
       for (const req of again) req.destroy();
-      await new Promise((r) => setTimeout(r, 300));
+      await eventually(async () => (await status()) === 200);
     },
   },
   {
