@@ -36,6 +36,7 @@ async function runScenario(
     "windows: { slotSeconds: 1, analysisSeconds: 120 }",
     "analysis: { intervalSeconds: 0.2 }",
   ]);
+  collectors.push(collector);
   // Baseline: three features from the same reference distributions.
   const baseline = makeBaseline({
     model,
@@ -102,8 +103,7 @@ describe.each<OtlpProtocol>(["http/protobuf", "http/json"])(
   (protocol) => {
     it("counts every request and error, and scores drift on the shifted feature only", async () => {
       const model = `skeleton_${protocol.replace("/", "_")}`;
-      const { collector, metrics } = await runScenario(protocol, model);
-      collectors.push(collector);
+      const { metrics } = await runScenario(protocol, model);
       const samples = parseExposition(metrics);
       const m = { model_name: model };
       expect(sumOf(samples, "ml_requests_total", m)).toBe(N);
@@ -130,7 +130,6 @@ describe.each<OtlpProtocol>(["http/protobuf", "http/json"])(
 describe.runIf(toolAvailable("promtool"))("exposition", () => {
   it("passes promtool check metrics", async () => {
     const { collector, metrics } = await runScenario("http/protobuf", "promtool_check");
-    collectors.push(collector);
     const file = join(collector.dir, "metrics.txt");
     writeFileSync(file, metrics);
     // promtool reads the exposition on stdin and exits non-zero on any problem, lint included.

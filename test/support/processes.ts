@@ -27,6 +27,12 @@ export function startNode(script: string, args: string[], timeoutMs = 20_000): P
     out += d.toString();
   });
   const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  // A failing test may never reach its cleanup: never leave a child behind when the test process ends.
+  const reap = () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+  };
+  process.once("exit", reap);
+  proc.once("exit", () => process.off("exit", reap));
   const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
     return exited;
