@@ -41,6 +41,102 @@ export const DEFAULT_MAX_SIZE = 160;
 
 const EMPTY = new Float64Array(0);
 
+const PACK_VERSION = 0x10;
+const PACK_INTEGRAL = 0x01;
+
+function rangeIsWhole(r: Range): boolean {
+  for (let i = r.lo; i <= r.hi; i++) {
+    const v = r.counts[i - r.base];
+    if (!(Number.isSafeInteger(v) && v >= 0)) return false;
+  }
+  return true;
+}
+
+/** Growable byte buffer for pack(). */
+class PackWriter {
+  private buf = new Uint8Array(64);
+  private view = new DataView(this.buf.buffer);
+  private n = 0;
+
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.n + k));
+    next.set(this.buf.subarray(0, this.n));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.buf[this.n++] = b;
+  }
+
+  varint(v: number): void {
+    this.room(10);
+    while (v >= 0x80) {
+      this.buf[this.n++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.n++] = v;
+  }
+
+  zigzag(v: number): void {
+    this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+
+  float(v: number): void {
+    this.room(8);
+    this.view.setFloat64(this.n, v, true);
+    this.n += 8;
+  }
+
+  done(): Uint8Array {
+    return this.buf.slice(0, this.n);
+  }
+}
+
+class PackReader {
+  private readonly view: DataView;
+  private n = 0;
+
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  get atEnd(): boolean {
+    return this.n === this.buf.length;
+  }
+
+  byte(): number {
+    if (this.n >= this.buf.length) throw new Error("ExpHistogram.unpack: truncated");
+    return this.buf[this.n++];
+  }
+
+  varint(): number {
+    let v = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.byte();
+      v += (b & 0x7f) * mul;
+      if (b < 0x80) return v;
+      mul *= 0x80;
+    }
+    throw new Error("ExpHistogram.unpack: varint too long");
+  }
+
+  zigzag(): number {
+    const v = this.varint();
+    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+  }
+
+  float(): number {
+    if (this.n + 8 > this.buf.length) throw new Error("ExpHistogram.unpack: truncated");
+    const v = this.view.getFloat64(this.n, true);
+    this.n += 8;
+    return v;
+  }
+}
+
 /**
  * One signed range of buckets: a dense Float64Array of counts in which slot `k`
  * holds bucket index `base + k`; `[lo, hi]` is the occupied index range
@@ -506,6 +602,82 @@ export class ExpHistogram {
     h.assign(this);
     h.pos = this.pos.copy();
     h.neg = this.neg.copy();
+    return h;
+  }
+
+  /**
+   * A compact, immutable byte form of this histogram, for storing many of
+   * them (sliding-window slots): whole counts as varints over the occupied
+   * bucket span, other numbers as float64. About 40 bytes plus one or two
+   * bytes per occupied bucket. Read back with ExpHistogram.unpack().
+   */
+  pack(): Uint8Array {
+    const w = new PackWriter();
+    const whole = (v: number) => Number.isSafeInteger(v) && v >= 0;
+    const integral =
+      whole(this._count) &&
+      whole(this._zeroCount) &&
+      whole(this._rejected) &&
+      rangeIsWhole(this.pos) &&
+      rangeIsWhole(this.neg);
+    w.byte(PACK_VERSION | (integral ? PACK_INTEGRAL : 0));
+    w.zigzag(this._scale);
+    w.float(this._zeroThreshold);
+    w.float(this._sum);
+    w.float(this._min);
+    w.float(this._max);
+    const num = (v: number) => (integral ? w.varint(v) : w.float(v));
+    num(this._count);
+    num(this._zeroCount);
+    num(this._rejected);
+    for (const r of [this.pos, this.neg]) {
+      if (r.isEmpty) {
+        w.varint(0);
+        continue;
+      }
+      w.varint(r.hi - r.lo + 1);
+      w.zigzag(r.lo);
+      for (let i = r.lo; i <= r.hi; i++) num(r.counts[i - r.base]);
+    }
+    return w.done();
+  }
+
+  /** The histogram packed by pack(); throws on bytes that are not one. */
+  static unpack(buf: Uint8Array, opts: ExpHistogramOptions = {}): ExpHistogram {
+    const r = new PackReader(buf);
+    const head = r.byte();
+    if ((head & ~PACK_INTEGRAL) !== PACK_VERSION)
+      throw new Error("ExpHistogram.unpack: not a packed histogram");
+    const integral = (head & PACK_INTEGRAL) !== 0;
+    const num = () => (integral ? r.varint() : r.float());
+    const scale = r.zigzag();
+    const zeroThreshold = r.float();
+    const h = new ExpHistogram({ ...opts, zeroThreshold });
+    h._scale = scale;
+    h._sum = r.float();
+    h._min = r.float();
+    h._max = r.float();
+    h._count = num();
+    h._zeroCount = num();
+    h._rejected = num();
+    for (const range of [h.pos, h.neg]) {
+      const n = r.varint();
+      if (n === 0) continue;
+      if (n > h.maxSize) throw new Error("ExpHistogram.unpack: more buckets than maxSize");
+      const lo = r.zigzag();
+      range.counts = new Float64Array(n);
+      range.base = lo;
+      range.lo = lo;
+      range.hi = lo + n - 1;
+      let total = 0;
+      for (let i = 0; i < n; i++) {
+        const v = num();
+        range.counts[i] = v;
+        total += v;
+      }
+      range.total = total;
+    }
+    if (!r.atEnd) throw new Error("ExpHistogram.unpack: trailing bytes");
     return h;
   }
 

@@ -1,0 +1,68 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ExpHistogram } from "../src/index.js";
+
+const values = fc.array(
+  fc.oneof(
+    fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+    fc.double({ min: 1e-9, max: 1e-3, noNaN: true }),
+    fc.constant(0),
+  ),
+  { maxLength: 400 },
+);
+
+describe("pack / unpack", () => {
+  it("round-trips any histogram exactly", () => {
+    fc.assert(
+      fc.property(values, fc.integer({ min: 4, max: 160 }), (xs, maxSize) => {
+        const h = new ExpHistogram({ maxSize });
+        for (const x of xs) h.record(x);
+        const back = ExpHistogram.unpack(h.pack(), { maxSize });
+        expect(back.toJSON()).toEqual(h.toJSON());
+        expect(back.rejected).toBe(h.rejected);
+      }),
+    );
+  });
+
+  it("keeps fractional counts (float64 form)", () => {
+    const h = new ExpHistogram();
+    h.record(3, 0.5);
+    h.record(-7, 2.25);
+    expect(ExpHistogram.unpack(h.pack()).toJSON()).toEqual(h.toJSON());
+  });
+
+  it("is compact: about 40 bytes plus one or two per occupied bucket", () => {
+    const h = new ExpHistogram();
+    let x = 1;
+    for (let i = 0; i < 5000; i++) {
+      x = (x * 16807) % 2147483647;
+      h.record(40 + (x / 2147483647) * 30);
+    }
+    const j = h.toJSON();
+    const span = j.positive.counts.length;
+    expect(h.pack().length).toBeLessThanOrEqual(48 + 2 * span);
+  });
+
+  it("a packed histogram merges like the original", () => {
+    const a = new ExpHistogram();
+    const b = new ExpHistogram();
+    for (let i = 1; i < 300; i++) {
+      a.record(i * 0.37);
+      b.record(1000 / i);
+    }
+    const m1 = a.clone();
+    m1.merge(b);
+    const m2 = ExpHistogram.unpack(a.pack());
+    m2.merge(ExpHistogram.unpack(b.pack()));
+    expect(m2.toJSON()).toEqual(m1.toJSON());
+  });
+
+  it("refuses bytes that are not a packed histogram", () => {
+    expect(() => ExpHistogram.unpack(new Uint8Array([1, 2, 3]))).toThrow(/not a packed histogram/);
+    const good = new ExpHistogram();
+    good.record(5);
+    const bytes = good.pack();
+    expect(() => ExpHistogram.unpack(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated/);
+    expect(() => ExpHistogram.unpack(new Uint8Array([...bytes, 0]))).toThrow(/trailing/);
+  });
+});
