@@ -61,7 +61,7 @@ function classicHistogramFamily(x: Exposition, store: ModelStore, spec: Instrume
   if (series.length === 0) return;
   x.family(spec.prom, "histogram", spec.description);
   for (const s of series) {
-    if (s.kind !== "histogram" || !s.classic) continue;
+    if (s.kind !== "histogram" || !s.classic || !s.total) continue;
     x.histogram(spec.prom, s.labels, s.classic.bounds, s.classic.counts, s.total.sum);
   }
 }

@@ -136,7 +136,7 @@ export function storeNativeSource(store: ModelStore, specs: readonly InstrumentS
   const index = new Map<string, ExpHistogram>();
   for (const spec of specs) {
     for (const s of store.series(spec.name)) {
-      if (s.kind === "histogram")
+      if (s.kind === "histogram" && s.total)
         index.set(`${spec.prom}\u0000${labelsKey(Object.entries(s.labels))}`, s.total);
     }
   }

@@ -9,6 +9,7 @@ import { ExpHistogram, type ExpHistogramJSON } from "@mlwatch/stats";
 import type { Attributes } from "../otlp/types.js";
 import type { Observation } from "../pipeline/normalize.js";
 import { addClassicCounts } from "./classic-buckets.js";
+import { HistogramWindow } from "./histogram-window.js";
 import { type Aggregate, SlidingWindow, type SlotJSON } from "./sliding-window.js";
 
 export type Labels = Record<string, string>;
@@ -34,11 +35,15 @@ export interface LevelSeries {
 export interface HistogramSeries {
   kind: "histogram";
   labels: Labels;
-  /** Everything recorded since the collector started. */
-  total: ExpHistogram;
+  /**
+   * Everything recorded since the collector started, kept only for
+   * instruments re-exported as Prometheus histograms (latency, confidence);
+   * feature histograms live in their window alone, to save memory.
+   */
+  total?: ExpHistogram;
   /** Classic bucket counts since the collector started, when the instrument has classic bounds. */
   classic?: { bounds: readonly number[]; counts: number[] };
-  window: SlidingWindow<ExpHistogram>;
+  window: HistogramWindow;
 }
 
 export type Series = CounterSeries | LevelSeries | HistogramSeries;
@@ -53,9 +58,9 @@ function seriesToJSON(s: Series): SeriesJSON {
       return {
         kind: "histogram",
         labels: s.labels,
-        total: s.total.toJSON(),
+        total: s.total?.toJSON(),
         classic: s.classic?.counts,
-        window: s.window.toJSON().map((x) => ({ slot: x.slot, value: x.value.toJSON() })),
+        window: s.window.toJSON(),
       };
   }
 }
@@ -66,14 +71,6 @@ export interface WindowSpec {
 }
 
 const countAgg: Aggregate<number> = { empty: () => 0, add: (a, b) => a + b, clone: (a) => a };
-const histAgg: Aggregate<ExpHistogram> = {
-  empty: () => new ExpHistogram(),
-  add: (a, b) => {
-    a.merge(b);
-    return a;
-  },
-  clone: (a) => a.clone(),
-};
 
 /** Labels an instrument's series carries on /metrics; the feature sign is folded into the histogram instead. */
 function labelKeysOf(spec: InstrumentSpec): Array<[string, string]> {
@@ -106,7 +103,7 @@ export type SeriesJSON =
   | {
       kind: "histogram";
       labels: Labels;
-      total: ExpHistogramJSON;
+      total?: ExpHistogramJSON;
       classic?: number[];
       window: SlotJSON<ExpHistogramJSON>[];
     };
@@ -202,11 +199,13 @@ export class ModelStore {
           series = {
             kind: "histogram",
             labels,
-            total: new ExpHistogram(),
-            window: new SlidingWindow(histAgg, this.window.slotMs, this.window.slots),
+            window: new HistogramWindow(this.window.slotMs, this.window.slots),
           };
           const bounds = this.classicBounds.get(spec.name);
-          if (bounds) series.classic = { bounds, counts: new Array(bounds.length + 1).fill(0) };
+          if (bounds) {
+            series.total = new ExpHistogram();
+            series.classic = { bounds, counts: new Array(bounds.length + 1).fill(0) };
+          }
           family.set(key, series);
         }
         if (series.kind !== "histogram") {
@@ -214,7 +213,7 @@ export class ModelStore {
           return;
         }
         const delta = obs.attributes[Attr.featureSign] === "negative" ? negated(obs.delta) : obs.delta;
-        series.total.merge(delta);
+        series.total?.merge(delta);
         if (series.classic) addClassicCounts(delta, series.classic.bounds, series.classic.counts);
         series.window.add(nowMs, delta);
         return;
@@ -256,15 +255,18 @@ export class ModelStore {
     } else if (body.kind === "level") {
       series = { kind: "level", labels: body.labels, streams: new Map(body.streams) };
     } else {
-      const window = new SlidingWindow(histAgg, slotMs, slots);
-      window.load(body.window.map((s) => ({ slot: s.slot, value: ExpHistogram.fromJSON(s.value) })));
-      series = { kind: "histogram", labels: body.labels, total: ExpHistogram.fromJSON(body.total), window };
+      const window = new HistogramWindow(slotMs, slots);
+      window.load(body.window);
+      series = { kind: "histogram", labels: body.labels, window };
       const bounds = this.classicBounds.get(family);
-      if (bounds && body.classic && body.classic.length === bounds.length + 1) {
-        series.classic = { bounds, counts: body.classic };
-      } else if (bounds) {
+      if (bounds) {
+        series.total = body.total ? ExpHistogram.fromJSON(body.total) : new ExpHistogram();
         // Bucket bounds changed in the config: classic counts restart (Prometheus sees a counter reset).
-        series.classic = { bounds, counts: new Array(bounds.length + 1).fill(0) };
+        const same = body.classic && body.classic.length === bounds.length + 1;
+        series.classic = {
+          bounds,
+          counts: same && body.classic ? body.classic : new Array(bounds.length + 1).fill(0),
+        };
       }
     }
     f.set(key, series);
