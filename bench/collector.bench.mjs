@@ -11,6 +11,7 @@
 // 3. RSS of a collector holding ~100k active series (default 5 min window), in a child process.
 //
 // Each throughput figure is the median of several timed runs after a warm-up.
+// MLWATCH_BENCH_COLLECTOR=throughput runs part 1 only.
 
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
@@ -18,7 +19,6 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Collector } from "../collector/dist/collector.js";
 import { parseConfig } from "../collector/dist/config/config.js";
 import { decodeMetricsJson, decodeMetricsProto } from "../collector/dist/otlp/index.js";
-import { SlidingWindow } from "../collector/dist/store/sliding-window.js";
 import { ExpHistogram } from "../packages/stats/dist/index.js";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -206,17 +206,21 @@ export async function ingestThroughput() {
 // ---- memory, in child processes with --expose-gc
 
 /** A decoded delta request with one exponential-histogram point per series, built without the wire. */
-function histogramRequest(series, timeNs, values, r) {
+function histogramRequest(series, timeNs, values, r, metric = "ml.request.duration") {
   const points = [];
   for (let s = 0; s < series; s++) {
     const h = new ExpHistogram();
-    for (let k = 0; k < values; k++) h.record(Math.exp(Math.log(0.05) + 0.5 * normal(r)));
+    const feature = metric === "ml.feature.value";
+    for (let k = 0; k < values; k++)
+      h.record(feature ? 50 + 10 * normal(r) : Math.exp(Math.log(0.05) + 0.5 * normal(r)));
     const j = h.toJSON();
     points.push({
       attributes: Object.assign(Object.create(null), {
         "ml.model.name": `model-${s >> 4}`,
         "ml.model.version": "1.0.0",
-        "ml.endpoint": `/e${s & 15}`,
+        ...(metric === "ml.feature.value"
+          ? { "ml.feature.name": `f${s & 15}` }
+          : { "ml.endpoint": `/e${s & 15}` }),
       }),
       startTimeUnixNano: timeNs - 10_000_000_000n,
       timeUnixNano: timeNs,
@@ -240,7 +244,7 @@ function histogramRequest(series, timeNs, values, r) {
             scope: { name: "@mlwatch/sdk", version: "0.1.0" },
             metrics: [
               {
-                name: "ml.request.duration",
+                name: metric,
                 unit: "s",
                 description: "",
                 kind: "exponential_histogram",
@@ -260,18 +264,6 @@ function histogramRequest(series, timeNs, values, r) {
  * fields are private in TypeScript, not at run time), of their occupied index span,
  * and the number of non-zero buckets.
  */
-function bucketStorage(h) {
-  let capacity = 0;
-  let occupied = 0;
-  let nonZero = 0;
-  for (const r of [h.pos, h.neg]) {
-    capacity += r.counts.byteLength;
-    if (r.hi >= r.lo) occupied += (r.hi - r.lo + 1) * 8;
-    for (let i = r.lo; i <= r.hi; i++) if (r.counts[i - r.base] !== 0) nonZero++;
-  }
-  return { capacity, occupied, nonZero };
-}
-
 /** V8 heap plus ArrayBuffer backing stores (typed arrays over 64 bytes live outside the heap), after GC. */
 function memoryAfterGc() {
   global.gc();
@@ -280,69 +272,35 @@ function memoryAfterGc() {
   return m.heapUsed + m.arrayBuffers;
 }
 
-/** Child: memory per exponential-histogram series with a 1 h window of 10 s slots. */
-function childSeriesMemory() {
+/**
+ * Child: memory per exponential-histogram series with a 1 h window, once the
+ * window is full. `metric` is ml.feature.value (a feature: window only) or
+ * ml.request.duration (latency: window plus the running total and classic
+ * buckets kept for Prometheus); 30 values per series per 10 s export.
+ */
+function childSeriesMemory(metric, slotSeconds) {
   const SERIES = 400;
-  const SLOTS = 360;
+  const EXPORTS = 360; // one hour of 10 s exports
   const VALUES = 30;
   const config = parseConfig({
     storage: { path: ":memory:" },
-    windows: { slotSeconds: 10, analysisSeconds: 3600, staleStreamSeconds: 7200 },
+    windows: { slotSeconds, analysisSeconds: 3600, staleStreamSeconds: 7200 },
     limits: { maxSeriesPerMetric: 100_000 },
   });
   const r = rng(11);
   const t0 = Date.now();
   const c = new Collector(config, () => {});
   const before = memoryAfterGc();
-  let oneSlot = 0;
-  for (let slot = 0; slot < SLOTS; slot++) {
-    const nowMs = t0 + slot * 10_000;
-    // VALUES requests per series per 10 s slot, exported every 10 s.
-    c.ingestMetrics(histogramRequest(SERIES, BigInt(nowMs) * 1_000_000n, VALUES, r), nowMs);
-    if (slot === 0) oneSlot = (memoryAfterGc() - before) / SERIES;
+  for (let i = 0; i < EXPORTS; i++) {
+    const nowMs = t0 + i * 10_000;
+    c.ingestMetrics(histogramRequest(SERIES, BigInt(nowMs) * 1_000_000n, VALUES, r, metric), nowMs);
   }
+  // An analysis pass packs the slot the clock has left, as it does in the running collector.
+  c.analyzeNow(t0 + EXPORTS * 10_000);
   const full = (memoryAfterGc() - before) / SERIES;
-  // Where it goes: the slot histograms' bucket arrays, their occupied span and non-zero buckets.
-  let slots = 0;
-  let capacity = 0;
-  let occupied = 0;
-  let nonZero = 0;
-  for (const s of c.store.series("ml.request.duration")) {
-    for (const slot of s.window.slots) {
-      if (!slot) continue;
-      slots++;
-      const b = bucketStorage(slot.value);
-      capacity += b.capacity;
-      occupied += b.occupied;
-      nonZero += b.nonZero;
-    }
-  }
-  const scales = [...c.store.series("ml.request.duration")].map(
-    (s) => s.window.slots.find(Boolean).value.scale,
-  );
-  // Two parts of the one-slot figure, measured alone on 10 000 copies.
-  const sizeOf = (make) => {
-    const m0 = memoryAfterGc();
-    const keep = Array.from({ length: 10_000 }, make);
-    const bytes = (memoryAfterGc() - m0) / keep.length;
-    return keep.length ? bytes : 0;
-  };
-  const agg = { empty: () => 0, add: (a, b) => a + b, clone: (a) => a };
-  const emptyWindow = sizeOf(() => new SlidingWindow(agg, 10_000, SLOTS));
-  const slotHistogram = [...c.store.series("ml.request.duration")][0].window.slots.find(Boolean).value;
-  const oneHistogram = sizeOf(() => slotHistogram.clone());
-  return {
-    emptyWindow,
-    oneHistogram,
-    full,
-    oneSlot,
-    perSlot: (full - oneSlot) / (SLOTS - 1),
-    slotsPerSeries: slots / SERIES,
-    arraysPerSlot: capacity / slots,
-    spanPerSlot: occupied / 8 / slots,
-    nonZeroPerSlot: nonZero / slots,
-    slotScale: scales.reduce((a, b) => a + b, 0) / scales.length,
-  };
+  let packed = 0;
+  for (const s of c.store.series(metric)) packed += s.window.packedBytes;
+  return { full, packedPerSeries: packed / SERIES, slots: Math.ceil(3600 / slotSeconds) };
 }
 
 /** Child: RSS with ~100k active series of the SDK's mix, default 5 min window of 10 s slots. */
@@ -477,27 +435,29 @@ function inChild(name) {
 }
 
 function memoryRows() {
-  const s = inChild("series-memory");
-  const m = inChild("many-series");
   const MB = 1024 * 1024;
-  return [
-    {
-      name: "exp. histogram series, 1 h window, all 360 slots filled",
-      value: s.full / 1024,
-      unit: "KiB/series",
-    },
-    { name: "  same, one slot filled (target ≤ 4 KiB)", value: s.oneSlot / 1024, unit: "KiB/series" },
-    { name: "    of which the window's 360-entry slot array", value: s.emptyWindow, unit: "bytes" },
-    {
-      name: "    of which one ExpHistogram (slot; the total: one more)",
-      value: s.oneHistogram,
-      unit: "bytes",
-    },
-    { name: "  each further slot (one ExpHistogram)", value: s.perSlot, unit: "bytes" },
-    { name: "    of which bucket Float64Arrays", value: s.arraysPerSlot, unit: "bytes" },
-    { name: "    occupied bucket span per slot", value: s.spanPerSlot, unit: "buckets" },
-    { name: "    non-zero buckets per slot", value: s.nonZeroPerSlot, unit: "buckets" },
-    { name: "    scale of the slot histograms", value: s.slotScale, unit: "" },
+  const rows = [];
+  for (const [metric, label] of [
+    ["ml.feature.value", "feature"],
+    ["ml.request.duration", "latency"],
+  ]) {
+    for (const slotSeconds of [300, 60, 10]) {
+      const s = inChild(`series-memory:${metric}:${slotSeconds}`);
+      const target = metric === "ml.feature.value" && slotSeconds === 300 ? " (target ≤ 4 KiB)" : "";
+      rows.push({
+        name: `${label} series, 1 h window of ${s.slots} × ${slotSeconds} s slots, full${target}`,
+        value: s.full / 1024,
+        unit: "KiB/series",
+      });
+      rows.push({
+        name: "    of which packed finished slots",
+        value: s.packedPerSeries / 1024,
+        unit: "KiB/series",
+      });
+    }
+  }
+  const m = inChild("many-series");
+  rows.push(
     {
       name: `${m.series} series, SDK mix, 5 min window: RSS, 1 slot`,
       value: m.oneSlot.rss / MB,
@@ -506,16 +466,20 @@ function memoryRows() {
     { name: "  heap + array buffers, 1 slot", value: m.oneSlot.memory / MB, unit: "MiB" },
     { name: "  RSS, all 30 slots filled (target ≤ 1 GiB)", value: m.fullWindow.rss / MB, unit: "MiB" },
     { name: "  heap + array buffers, all 30 slots filled", value: m.fullWindow.memory / MB, unit: "MiB" },
-  ];
+  );
+  return rows;
 }
 
+/** `MLWATCH_BENCH_COLLECTOR=throughput` runs only the ingest throughput part (quick iterations). */
 export async function run() {
-  return [...(await ingestThroughput()), ...memoryRows()];
+  const rows = await ingestThroughput();
+  return process.env.MLWATCH_BENCH_COLLECTOR === "throughput" ? rows : [...rows, ...memoryRows()];
 }
 
 const child = process.argv.find((a) => a.startsWith("--child="))?.slice(8);
 if (child) {
-  const out = child === "series-memory" ? childSeriesMemory() : childManySeries();
+  const [kind, metric, slotSeconds] = child.split(":");
+  const out = kind === "series-memory" ? childSeriesMemory(metric, Number(slotSeconds)) : childManySeries();
   process.stdout.write(JSON.stringify(out));
 } else if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   console.log(`node ${process.version}`);
