@@ -60,6 +60,15 @@ const DS: DataSourceRef = { type: "prometheus", uid: v("datasource") };
 const MODEL = `${L.model}="$model"`;
 const C = SEVERITY_COLOR;
 
+/**
+ * Resource metrics come from whichever source a deployment has: Prometheus client process metrics,
+ * node_exporter, or OTel process/host metrics (semantic-convention names, with or without the unit
+ * suffixes an OTel-to-Prometheus translation adds), labelled by job and instance or by OTel resource.
+ */
+const either = (...alternatives: string[]) => alternatives.join(" or ");
+const OTEL_PROCESS = "job, instance, service_name, service_instance_id";
+const OTEL_HOST = "instance, host_name";
+
 /** Panels whose data comes from a host exporter (node_exporter or OTel host metrics), not from mlwatch. */
 export const HOST_PANEL_TITLES = new Set(["Host CPU utilisation", "Host memory used", "Disk I/O"]);
 
@@ -581,7 +590,7 @@ function drift(s: TimeScale): Dashboard {
 function resources(s: TimeScale): Dashboard {
   const g = new Grid();
   const d = base(PAGES.resources, s);
-  const byProcess = "{{job}} {{instance}}";
+  const byProcess = "{{job}} {{service_name}} {{instance}} {{service_instance_id}}";
   g.row(d, "Processes");
   d.withPanel(
     tsPanel(g, 12, 8)
@@ -592,7 +601,10 @@ function resources(s: TimeScale): Dashboard {
       .unit("short")
       .withTarget(
         query(
-          "sum by (job, instance) (rate(process_cpu_seconds_total[$__rate_interval])) or sum by (job, instance) (rate(process_cpu_time_seconds_total[$__rate_interval]))",
+          either(
+            "sum by (job, instance) (rate(process_cpu_seconds_total[$__rate_interval]))",
+            `sum by (${OTEL_PROCESS}) (rate({__name__=~"process_cpu_time(_seconds)?(_total)?"}[$__rate_interval]))`,
+          ),
           byProcess,
         ),
       ),
@@ -603,7 +615,11 @@ function resources(s: TimeScale): Dashboard {
       .unit("bytes")
       .withTarget(
         query(
-          "sum by (job, instance) (process_resident_memory_bytes) or sum by (job, instance) (process_memory_usage_bytes) or sum by (job, instance) (mlwatch_collector_resident_memory_bytes)",
+          either(
+            "sum by (job, instance) (process_resident_memory_bytes)",
+            `sum by (${OTEL_PROCESS}) ({__name__=~"process_memory_usage(_bytes)?"})`,
+            "sum by (job, instance) (mlwatch_collector_resident_memory_bytes)",
+          ),
           byProcess,
         ),
       ),
@@ -630,7 +646,10 @@ function resources(s: TimeScale): Dashboard {
       .max(1)
       .withTarget(
         query(
-          `1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[$__rate_interval])) or 1 - avg by (instance) (system_cpu_utilization_ratio{state="idle"})`,
+          either(
+            `1 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[$__rate_interval]))`,
+            `1 - avg by (${OTEL_HOST}) ({__name__=~"system_cpu_utilization(_ratio)?", state="idle"})`,
+          ),
           "{{instance}}",
         ),
       ),
@@ -641,13 +660,19 @@ function resources(s: TimeScale): Dashboard {
       .unit("bytes")
       .withTarget(
         query(
-          `sum by (instance) (node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes) or sum by (instance) (system_memory_usage_bytes{state="used"})`,
+          either(
+            "sum by (instance) (node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes)",
+            `sum by (${OTEL_HOST}) ({__name__=~"system_memory_usage(_bytes)?", state="used"})`,
+          ),
           "{{instance}}",
         ),
       ),
   );
   const io = (dir: "read" | "written", otel: string) =>
-    `sum by (instance) (rate(node_disk_${dir}_bytes_total[$__rate_interval])) or sum by (instance) (rate(system_disk_io_bytes_total{direction="${otel}"}[$__rate_interval]))`;
+    either(
+      `sum by (instance) (rate(node_disk_${dir}_bytes_total[$__rate_interval]))`,
+      `sum by (${OTEL_HOST}) (rate({__name__=~"system_disk_io(_bytes)?(_total)?", direction="${otel}"}[$__rate_interval]))`,
+    );
   d.withPanel(
     tsPanel(g, 8, 8)
       .title("Disk I/O")
