@@ -135,6 +135,16 @@ function histogramOf(values: number[]): ExpHistogram {
 }
 
 const children: ChildProcess[] = [];
+
+/** Keeps a child for cleanup, and never leaves it behind if the test process ends first. */
+function adopt(child: ChildProcess): void {
+  children.push(child);
+  const reap = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  process.once("exit", reap);
+  child.once("exit", () => process.off("exit", reap));
+}
 const dirs: string[] = [];
 let collector: CollectorHandle | undefined;
 let monitoring: Monitoring | undefined;
@@ -275,7 +285,7 @@ describe.runIf(toolAvailable("prometheus"))("generated rules and dashboards on a
         ],
         { stdio: "ignore" },
       );
-      children.push(ne);
+      adopt(ne);
     } else {
       console.warn("note: no node exporter installed; the host panels (CPU, memory, disk) are not checked");
     }
@@ -312,7 +322,7 @@ describe.runIf(toolAvailable("prometheus"))("generated rules and dashboards on a
       p.stderr!.on("data", (d: Buffer) => {
         logs[name] += d.toString();
       });
-      children.push(p);
+      adopt(p);
     };
     startPrometheus("native", promPort);
     startPrometheus("classic", classicPort);
