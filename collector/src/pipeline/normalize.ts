@@ -12,13 +12,30 @@ import {
   Temporality,
 } from "../otlp/types.js";
 
+/**
+ * A slot kept with each tracked replica stream, for whoever consumes its
+ * observations to remember what it resolved for that stream (the store keeps
+ * the stream's series there, so labels and keys are not worked out again for
+ * every point). The normaliser never reads it.
+ */
+export interface StreamMemo {
+  memo: unknown;
+}
+
 export type Observation =
   /** An increase of a monotonic counter. */
-  | { kind: "increment"; metric: string; attributes: Attributes; delta: number }
+  | { kind: "increment"; metric: string; attributes: Attributes; delta: number; memo?: StreamMemo }
   /** The current level of one stream of an up-down counter or gauge. */
-  | { kind: "level"; metric: string; attributes: Attributes; stream: string; value: number }
+  | {
+      kind: "level";
+      metric: string;
+      attributes: Attributes;
+      stream: string;
+      value: number;
+      memo?: StreamMemo;
+    }
   /** New values of an exponential histogram. */
-  | { kind: "histogram"; metric: string; attributes: Attributes; delta: ExpHistogram };
+  | { kind: "histogram"; metric: string; attributes: Attributes; delta: ExpHistogram; memo?: StreamMemo };
 
 export interface Rejection {
   reason: string;
@@ -47,11 +64,21 @@ export interface NormalizerLimits {
   wanted?: (metric: string) => boolean;
 }
 
-interface StreamState {
-  start: bigint;
-  time: bigint;
-  last: number | ExpHistogram;
-  seenMs: number;
+/** A tracked stream's last point; updated in place as points arrive. */
+class StreamState implements StreamMemo {
+  memo: unknown = undefined;
+  constructor(
+    public start: bigint,
+    public time: bigint,
+    public last: number | ExpHistogram,
+    public seenMs: number,
+  ) {}
+}
+
+/** A level stream (gauge, cumulative up-down counter): only when it was last seen. */
+class LevelState implements StreamMemo {
+  memo: unknown = undefined;
+  constructor(public seenMs: number) {}
 }
 
 /** A stream's state as stored in a checkpoint (64-bit times as decimal strings). */
@@ -64,16 +91,25 @@ export interface StreamJSON {
 
 /** Stable key for an attribute map: sorted entries, so key order does not matter. */
 export function attributesKey(attrs: Attributes): string {
-  const keys = Object.keys(attrs).sort();
+  const keys = Object.keys(attrs);
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1] > keys[i]) {
+      keys.sort();
+      break;
+    }
+  }
   let s = "";
-  for (const k of keys) s += `${k}\u0001${String(attrs[k])}\u0002`;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    s += `${k}\u0001${String(attrs[k])}\u0002`;
+  }
   return s;
 }
 
 export class Normalizer {
   private readonly streams = new Map<string, StreamState>();
-  /** Level streams (gauges, cumulative up-down counters) by when they were last seen: only counted against the limit. */
-  private readonly levels = new Map<string, number>();
+  /** Level streams (gauges, cumulative up-down counters) with when they were last seen: only counted against the limit. */
+  private readonly levels = new Map<string, LevelState>();
   private readonly dirty = new Set<string>();
   private readonly evicted = new Set<string>();
 
@@ -91,13 +127,9 @@ export class Normalizer {
     return this.streams.size + this.levels.size;
   }
 
-  /** True when the stream is tracked already or there is room for one more. */
-  private admit(stream: string): boolean {
-    return (
-      this.streams.has(stream) ||
-      this.levels.has(stream) ||
-      this.streams.size + this.levels.size < this.limits.maxStreams
-    );
+  /** For a stream not tracked in `streams`: true when it is a level stream already or there is room for one more. */
+  private hasRoom(stream: string): boolean {
+    return this.levels.has(stream) || this.streams.size + this.levels.size < this.limits.maxStreams;
   }
 
   private limitRejection(name: string): Rejection {
@@ -107,11 +139,18 @@ export class Normalizer {
     };
   }
 
-  /** Counts a level stream against the limit; false when it does not fit. */
-  private trackLevel(stream: string, nowMs: number): boolean {
-    if (!this.admit(stream)) return false;
-    this.levels.set(stream, nowMs);
-    return true;
+  /** Counts a level stream against the limit; undefined when it does not fit. */
+  private trackLevel(stream: string, nowMs: number): LevelState | undefined {
+    const level = this.levels.get(stream);
+    if (level !== undefined) {
+      level.seenMs = nowMs;
+      return level;
+    }
+    if (!this.streams.has(stream) && this.streams.size + this.levels.size >= this.limits.maxStreams)
+      return undefined;
+    const created = new LevelState(nowMs);
+    this.levels.set(stream, created);
+    return created;
   }
 
   normalize(req: MetricsRequest, nowMs: number): NormalizeResult {
@@ -150,7 +189,8 @@ export class Normalizer {
                 continue;
               }
               const stream = metricKey + attributesKey(p.attributes);
-              if (!this.trackLevel(stream, nowMs)) {
+              const level = this.trackLevel(stream, nowMs);
+              if (level === undefined) {
                 out.rejected.push(this.limitRejection(m.name));
                 continue;
               }
@@ -160,6 +200,7 @@ export class Normalizer {
                 attributes: p.attributes,
                 stream,
                 value: p.value,
+                memo: level,
               });
             }
           } else if (m.kind === "exponential_histogram") {
@@ -177,8 +218,8 @@ export class Normalizer {
   /** Forgets streams not seen since before cutoffMs. */
   evictStale(cutoffMs: number): number {
     let n = 0;
-    for (const [k, seenMs] of this.levels) {
-      if (seenMs < cutoffMs) {
+    for (const [k, level] of this.levels) {
+      if (level.seenMs < cutoffMs) {
         this.levels.delete(k);
         n++;
       }
@@ -218,17 +259,38 @@ export class Normalizer {
 
   /** Restores a stream from a checkpoint, so the next cumulative point is differenced against it. */
   restore(key: string, body: StreamJSON): void {
-    this.streams.set(key, {
-      start: BigInt(body.start),
-      time: BigInt(body.time),
-      last: typeof body.last === "number" ? body.last : ExpHistogram.fromJSON(body.last),
-      seenMs: body.seenMs,
-    });
+    this.streams.set(
+      key,
+      new StreamState(
+        BigInt(body.start),
+        BigInt(body.time),
+        typeof body.last === "number" ? body.last : ExpHistogram.fromJSON(body.last),
+        body.seenMs,
+      ),
+    );
   }
 
-  private set(key: string, state: StreamState): void {
-    this.streams.set(key, state);
+  /** Records a stream's new last point (in place when it is tracked already). */
+  private update(
+    key: string,
+    prev: StreamState | undefined,
+    start: bigint,
+    time: bigint,
+    last: number | ExpHistogram,
+    nowMs: number,
+  ): StreamState {
+    let state = prev;
+    if (state === undefined) {
+      state = new StreamState(start, time, last, nowMs);
+      this.streams.set(key, state);
+    } else {
+      state.start = start;
+      state.time = time;
+      state.last = last;
+      state.seenMs = nowMs;
+    }
     this.dirty.add(key);
+    return state;
   }
 
   private sumPoint(
@@ -248,21 +310,21 @@ export class Normalizer {
     if (!monotonic) {
       // Up-down counters: a cumulative point is the stream's level; deltas add to the last level.
       let value = p.value;
-      if (temporality !== Temporality.Delta ? !this.trackLevel(stream, nowMs) : !this.admit(stream)) {
+      let memo: StreamMemo | undefined;
+      if (temporality !== Temporality.Delta) {
+        memo = this.trackLevel(stream, nowMs);
+      } else {
+        const prev = this.streams.get(stream);
+        if (prev !== undefined || this.hasRoom(stream)) {
+          value = (typeof prev?.last === "number" ? prev.last : 0) + p.value;
+          memo = this.update(stream, prev, p.startTimeUnixNano, p.timeUnixNano, value, nowMs);
+        }
+      }
+      if (memo === undefined) {
         out.rejected.push(this.limitRejection(name));
         return;
       }
-      if (temporality === Temporality.Delta) {
-        const prev = this.streams.get(stream);
-        value = (typeof prev?.last === "number" ? prev.last : 0) + p.value;
-        this.set(stream, {
-          start: p.startTimeUnixNano,
-          time: p.timeUnixNano,
-          last: value,
-          seenMs: nowMs,
-        });
-      }
-      out.observations.push({ kind: "level", metric: name, attributes: p.attributes, stream, value });
+      out.observations.push({ kind: "level", metric: name, attributes: p.attributes, stream, value, memo });
       return;
     }
     if (p.value < 0) {
@@ -273,25 +335,26 @@ export class Normalizer {
       return;
     }
     if (temporality === Temporality.Delta) {
-      if (!this.freshDelta(stream, p, nowMs)) {
+      const memo = this.freshDelta(stream, p, nowMs);
+      if (memo === null) {
         out.skipped++;
         return;
       }
       if (p.value > 0)
-        out.observations.push({ kind: "increment", metric: name, attributes: p.attributes, delta: p.value });
-      return;
-    }
-    if (!this.admit(stream)) {
-      out.rejected.push(this.limitRejection(name));
+        out.observations.push({
+          kind: "increment",
+          metric: name,
+          attributes: p.attributes,
+          delta: p.value,
+          memo,
+        });
       return;
     }
     const prev = this.streams.get(stream);
-    const state: StreamState = {
-      start: p.startTimeUnixNano,
-      time: p.timeUnixNano,
-      last: p.value,
-      seenMs: nowMs,
-    };
+    if (prev === undefined && !this.hasRoom(stream)) {
+      out.rejected.push(this.limitRejection(name));
+      return;
+    }
     let delta: number;
     if (!prev || prev.start !== p.startTimeUnixNano) {
       if (prev && p.startTimeUnixNano < prev.start) {
@@ -307,9 +370,15 @@ export class Normalizer {
     } else {
       delta = p.value - (prev.last as number);
     }
-    this.set(stream, state);
+    const state = this.update(stream, prev, p.startTimeUnixNano, p.timeUnixNano, p.value, nowMs);
     if (delta > 0)
-      out.observations.push({ kind: "increment", metric: name, attributes: p.attributes, delta });
+      out.observations.push({
+        kind: "increment",
+        metric: name,
+        attributes: p.attributes,
+        delta,
+        memo: state,
+      });
     else if (delta === 0 && !prev) out.skipped++;
   }
 
@@ -321,6 +390,37 @@ export class Normalizer {
     temporality: Temporality,
     nowMs: number,
   ): void {
+    const stream = metricKey + attributesKey(p.attributes);
+    let prev: StreamState | undefined;
+    if (temporality !== Temporality.Delta) {
+      prev = this.streams.get(stream);
+      // Fast path, the steady state of a cumulative stream: the next point of the same run, at the
+      // same scale. The previous point is updated in place and the delta comes out in one pass; in
+      // every other case (invalid point, reset, new scale ...) nothing changed and the general path
+      // below decides, with the same outcome it always had.
+      if (
+        prev !== undefined &&
+        prev.start === p.startTimeUnixNano &&
+        p.timeUnixNano > prev.time &&
+        typeof prev.last !== "number"
+      ) {
+        const delta = prev.last.advanceCumulative(p);
+        if (delta !== undefined) {
+          prev.time = p.timeUnixNano;
+          prev.seenMs = nowMs;
+          this.dirty.add(stream);
+          if (delta !== null)
+            out.observations.push({
+              kind: "histogram",
+              metric: name,
+              attributes: p.attributes,
+              delta,
+              memo: prev,
+            });
+          return;
+        }
+      }
+    }
     let h: ExpHistogram;
     try {
       h = ExpHistogram.fromOtlp(p);
@@ -328,22 +428,20 @@ export class Normalizer {
       out.rejected.push({ reason: "invalid_histogram", message: `${name}: ${(e as Error).message}` });
       return;
     }
-    const stream = metricKey + attributesKey(p.attributes);
     if (temporality === Temporality.Delta) {
-      if (!this.freshDelta(stream, p, nowMs)) {
+      const memo = this.freshDelta(stream, p, nowMs);
+      if (memo === null) {
         out.skipped++;
         return;
       }
       if (h.count > 0)
-        out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta: h });
+        out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta: h, memo });
       return;
     }
-    if (!this.admit(stream)) {
+    if (prev === undefined && !this.hasRoom(stream)) {
       out.rejected.push(this.limitRejection(name));
       return;
     }
-    const prev = this.streams.get(stream);
-    const state: StreamState = { start: p.startTimeUnixNano, time: p.timeUnixNano, last: h, seenMs: nowMs };
     let delta: ExpHistogram | undefined;
     if (!prev || prev.start !== p.startTimeUnixNano) {
       if (prev && p.startTimeUnixNano < prev.start) {
@@ -367,28 +465,35 @@ export class Normalizer {
         }
       }
     }
-    this.set(stream, state);
+    const state = this.update(stream, prev, p.startTimeUnixNano, p.timeUnixNano, h, nowMs);
     if (delta && delta.count > 0) {
-      out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta });
+      // The stream's last point is updated in place by later points: never hand it out itself.
+      if (delta === h) delta = h.clone();
+      out.observations.push({
+        kind: "histogram",
+        metric: name,
+        attributes: p.attributes,
+        delta,
+        memo: state,
+      });
     } else if (!delta) {
       out.skipped++;
     }
   }
 
   /**
-   * For delta streams: true unless the point repeats or precedes one already
-   * taken. A new stream past the stream limit is taken without being tracked
-   * (no duplicate detection for it).
+   * For delta streams: the stream's state unless the point repeats or precedes
+   * one already taken (null). A new stream past the stream limit is taken
+   * without being tracked (undefined: no duplicate detection for it).
    */
   private freshDelta(
     stream: string,
     p: { startTimeUnixNano: bigint; timeUnixNano: bigint },
     nowMs: number,
-  ): boolean {
+  ): StreamState | null | undefined {
     const prev = this.streams.get(stream);
-    if (prev && p.timeUnixNano <= prev.time) return false;
-    if (!prev && !this.admit(stream)) return true;
-    this.set(stream, { start: p.startTimeUnixNano, time: p.timeUnixNano, last: 0, seenMs: nowMs });
-    return true;
+    if (prev && p.timeUnixNano <= prev.time) return null;
+    if (!prev && !this.hasRoom(stream)) return undefined;
+    return this.update(stream, prev, p.startTimeUnixNano, p.timeUnixNano, 0, nowMs);
   }
 }

@@ -21,18 +21,23 @@ function bucketIndex(bounds: readonly number[], v: number): number {
 
 /** Adds the histogram's counts into `into` (length bounds.length + 1, last is +Inf). */
 export function addClassicCounts(h: ExpHistogram, bounds: readonly number[], into: number[]): void {
-  const j = h.toJSON();
-  const width = 2 ** -j.scale;
-  const clamp = (v: number) => Math.min(Math.max(v, j.min), j.max);
+  const empty = h.count === 0;
+  const min = empty ? 0 : h.min;
+  const max = empty ? 0 : h.max;
+  const width = 2 ** -h.scale;
   // Zero bucket and every negative value sit at or below the lowest positive bound.
-  const low = j.zeroCount + j.negative.counts.reduce((a, b) => a + b, 0);
-  if (low > 0) into[bucketIndex(bounds, clamp(0))] += low;
-  const counts = j.positive.counts;
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i];
+  const neg = h.bucketView(-1);
+  let negative = 0;
+  for (let i = neg.lo; i <= neg.hi; i++) negative += neg.counts[i - neg.base];
+  const low = h.zeroCount + negative;
+  if (low > 0) into[bucketIndex(bounds, Math.min(Math.max(0, min), max))] += low;
+  const pos = h.bucketView(1);
+  const counts = pos.counts;
+  const base = pos.base;
+  for (let index = pos.lo; index <= pos.hi; index++) {
+    const c = counts[index - base];
     if (c === 0) continue;
-    const index = j.positive.offset + i;
     const mid = 2 ** ((index + 0.5) * width);
-    into[bucketIndex(bounds, clamp(mid))] += c;
+    into[bucketIndex(bounds, Math.min(Math.max(mid, min), max))] += c;
   }
 }

@@ -72,9 +72,40 @@ export interface WindowSpec {
 
 const countAgg: Aggregate<number> = { empty: () => 0, add: (a, b) => a + b, clone: (a) => a };
 
+const labelKeysCache = new Map<InstrumentSpec, ReadonlyArray<readonly [string, string]>>();
+
 /** Labels an instrument's series carries on /metrics; the feature sign is folded into the histogram instead. */
-function labelKeysOf(spec: InstrumentSpec): Array<[string, string]> {
-  return spec.attributes.filter((a) => a !== Attr.featureSign).map((a) => [a, PromLabel[a]]);
+function labelKeysOf(spec: InstrumentSpec): ReadonlyArray<readonly [string, string]> {
+  let keys = labelKeysCache.get(spec);
+  if (keys === undefined) {
+    keys = spec.attributes.filter((a) => a !== Attr.featureSign).map((a) => [a, PromLabel[a]] as const);
+    labelKeysCache.set(spec, keys);
+  }
+  return keys;
+}
+
+/**
+ * Where one replica stream's observations go, worked out on its first point
+ * and kept in the stream's memo slot (see StreamMemo), so that later points
+ * skip labels, keys and the series cap. Checked on every use against the
+ * family map, so a series replaced or removed since is looked up again.
+ */
+class Route {
+  /** The series once it exists. */
+  series: Series | undefined = undefined;
+  constructor(
+    readonly store: ModelStore,
+    readonly spec: InstrumentSpec,
+    readonly family: Map<string, Series>,
+    readonly key: string,
+    readonly labels: Labels,
+    /** [instrument, key], as the dirty set holds it. */
+    readonly where: [string, string],
+    /** Key of the stream's own label set when it went to the overflow series instead. */
+    readonly cappedKey: string | undefined,
+    /** Values of a negative feature sign: the histogram is mirrored. */
+    readonly negative: boolean,
+  ) {}
 }
 
 function labelsKey(labels: Labels): string {
@@ -130,11 +161,35 @@ export class ModelStore {
   ) {}
 
   ingest(obs: Observation, nowMs: number): void {
-    const spec = instrumentByName.get(obs.metric);
-    if (!spec) {
-      this.ignoredPoints++;
-      return;
+    const memo = obs.memo;
+    let route = memo?.memo;
+    if (
+      !(route instanceof Route) ||
+      route.store !== this ||
+      route.series === undefined ||
+      route.family.get(route.key) !== route.series ||
+      this.families.get(route.spec.name) !== route.family ||
+      (route.cappedKey !== undefined &&
+        (route.family.has(route.cappedKey) || route.family.size < this.limits.maxSeriesPerMetric))
+    ) {
+      route = this.route(obs);
+      if (route === undefined) {
+        this.ignoredPoints++;
+        return;
+      }
+      if (memo !== undefined) memo.memo = route;
     }
+    const r = route as Route;
+    if (r.cappedKey !== undefined) this.capped.set(r.spec.name, (this.capped.get(r.spec.name) ?? 0) + 1);
+    this.ingestInto(r, obs, nowMs);
+    const series = r.series;
+    if (series) this.dirty.set(series, r.where);
+  }
+
+  /** Works out where an observation goes: its instrument, family, series key and labels. */
+  private route(obs: Observation): Route | undefined {
+    const spec = instrumentByName.get(obs.metric);
+    if (!spec) return undefined;
     let labels = this.labelsFor(spec, obs.attributes);
     let family = this.families.get(spec.name);
     if (!family) {
@@ -142,27 +197,22 @@ export class ModelStore {
       this.families.set(spec.name, family);
     }
     let key = labelsKey(labels);
+    let cappedKey: string | undefined;
     if (!family.has(key) && family.size >= this.limits.maxSeriesPerMetric) {
       // Past the cap every new label set shares one series, so memory stays bounded and totals stay whole.
+      cappedKey = key;
       labels = Object.fromEntries(Object.keys(labels).map((k) => [k, OVERFLOW]));
       key = labelsKey(labels);
-      this.capped.set(spec.name, (this.capped.get(spec.name) ?? 0) + 1);
     }
-    let series = family.get(key);
-    this.ingestInto(family, spec, key, labels, series, obs, nowMs);
-    series = family.get(key);
-    if (series) this.dirty.set(series, [spec.name, key]);
+    const negative = obs.attributes[Attr.featureSign] === "negative";
+    return new Route(this, spec, family, key, labels, [spec.name, key], cappedKey, negative);
   }
 
-  private ingestInto(
-    family: Map<string, Series>,
-    spec: InstrumentSpec,
-    key: string,
-    labels: Labels,
-    series: Series | undefined,
-    obs: Observation,
-    nowMs: number,
-  ): void {
+  /** Adds the observation to the route's series, creating the series first when needed. */
+  private ingestInto(route: Route, obs: Observation, nowMs: number): void {
+    const { family, spec, key, labels } = route;
+    let series = family.get(key);
+    route.series = series;
     switch (obs.kind) {
       case "increment": {
         if (!series) {
@@ -173,6 +223,7 @@ export class ModelStore {
             window: new SlidingWindow(countAgg, this.window.slotMs, this.window.slots),
           };
           family.set(key, series);
+          route.series = series;
         }
         if (series.kind !== "counter") {
           this.mismatch();
@@ -186,6 +237,7 @@ export class ModelStore {
         if (!series) {
           series = { kind: "level", labels, streams: new Map() };
           family.set(key, series);
+          route.series = series;
         }
         if (series.kind !== "level") {
           this.mismatch();
@@ -207,12 +259,13 @@ export class ModelStore {
             series.classic = { bounds, counts: new Array(bounds.length + 1).fill(0) };
           }
           family.set(key, series);
+          route.series = series;
         }
         if (series.kind !== "histogram") {
           this.mismatch();
           return;
         }
-        const delta = obs.attributes[Attr.featureSign] === "negative" ? negated(obs.delta) : obs.delta;
+        const delta = route.negative ? negated(obs.delta) : obs.delta;
         series.total?.merge(delta);
         if (series.classic) addClassicCounts(delta, series.classic.bounds, series.classic.counts);
         series.window.add(nowMs, delta);
@@ -304,7 +357,9 @@ export class ModelStore {
 
   private labelsFor(spec: InstrumentSpec, attrs: Attributes): Labels {
     const labels: Labels = {};
-    for (const [attr, label] of labelKeysOf(spec)) {
+    const keys = labelKeysOf(spec);
+    for (let i = 0; i < keys.length; i++) {
+      const [attr, label] = keys[i];
       const v = attrs[attr];
       labels[label] = v === undefined ? "" : String(v);
     }

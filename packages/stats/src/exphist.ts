@@ -251,6 +251,315 @@ class Range {
   }
 }
 
+/** Tolerance of subtract() for counts that are not whole numbers. */
+function tol(x: number): number {
+  return 1e-9 * Math.max(1, Math.abs(x));
+}
+
+function subtractFail(what: string): never {
+  throw new Error(`ExpHistogram.subtract: the histogram to subtract is not contained in this one (${what})`);
+}
+
+/**
+ * Throws unless every bucket of `theirs`, summed at a scale `os` steps
+ * coarser (runs of equal `i >> os`, in index order), fits in `mine`.
+ */
+function checkContained(name: string, mine: Range, theirs: Range, os: number, scale: number): void {
+  if (theirs.isEmpty) return;
+  const tc = theirs.counts;
+  const tb = theirs.base;
+  let j = 0;
+  let v = 0;
+  let open = false;
+  for (let i = theirs.lo; i <= theirs.hi; i++) {
+    const c = tc[i - tb];
+    if (c === 0) continue;
+    const k = i >> os;
+    if (open && k !== j) {
+      const have = mine.get(j);
+      if (v > have + tol(have)) subtractFail(`${name} bucket ${j} at scale ${scale}: ${v} > ${have}`);
+      v = 0;
+    }
+    j = k;
+    v += c;
+    open = true;
+  }
+  if (open) {
+    const have = mine.get(j);
+    if (v > have + tol(have)) subtractFail(`${name} bucket ${j} at scale ${scale}: ${v} > ${have}`);
+  }
+}
+
+/** Takes the (checked) buckets of `theirs`, `os` steps finer, out of `mine`; then totals and trims it. */
+function removeContained(mine: Range, theirs: Range, os: number): void {
+  if (theirs.isEmpty) return;
+  const tc = theirs.counts;
+  const tb = theirs.base;
+  const mc = mine.counts;
+  const mb = mine.base;
+  let j = 0;
+  let v = 0;
+  let open = false;
+  // Buckets outside mine's occupied range hold 0 and, being checked, are left as they are.
+  for (let i = theirs.lo; i <= theirs.hi; i++) {
+    const c = tc[i - tb];
+    if (c === 0) continue;
+    const k = i >> os;
+    if (open && k !== j) {
+      if (j >= mine.lo && j <= mine.hi) {
+        const left = mc[j - mb] - v;
+        mc[j - mb] = left > tol(v) ? left : 0;
+      }
+      v = 0;
+    }
+    j = k;
+    v += c;
+    open = true;
+  }
+  if (open && j >= mine.lo && j <= mine.hi) {
+    const left = mc[j - mb] - v;
+    mc[j - mb] = left > tol(v) ? left : 0;
+  }
+  let total = 0;
+  for (let i = mine.lo; i <= mine.hi; i++) total += mc[i - mb];
+  mine.total = total;
+  mine.trim();
+  if (mine.isEmpty) mine.clear();
+}
+
+const NO_COUNTS: number[] = [];
+// Output registers of readOtlpRange() (avoids allocating a result per call on the ingest path).
+let OR_COUNTS: number[] = NO_COUNTS;
+let OR_OFFSET = 0;
+let OR_FIRST = 0;
+let OR_LAST = -1;
+let OR_SUM = 0;
+
+/**
+ * Reads an OTLP bucket range for advanceCumulative(): false when fromOtlp()
+ * would reject it or downscale it, or when a count is not a plain number.
+ * Sets OR_COUNTS, OR_OFFSET, the first and last non-zero positions, and
+ * OR_SUM to `sum` plus the counts added in order (as fromOtlp() checks them).
+ */
+function readOtlpRange(
+  r: { offset: number; bucketCounts: number[] } | undefined | null,
+  sum: number,
+): boolean {
+  OR_COUNTS = NO_COUNTS;
+  OR_OFFSET = 0;
+  OR_FIRST = 0;
+  OR_LAST = -1;
+  OR_SUM = sum;
+  if (r === undefined || r === null) return true;
+  if (typeof r !== "object") return false;
+  const offset = r.offset ?? 0;
+  const counts = r.bucketCounts ?? NO_COUNTS;
+  if (typeof offset !== "number" || !Number.isInteger(offset) || Math.abs(offset) > 2 ** 31) return false;
+  if (!Array.isArray(counts) || counts.length > DEFAULT_MAX_SIZE) return false;
+  let first = -1;
+  let last = -1;
+  for (let k = 0; k < counts.length; k++) {
+    const c = counts[k];
+    if (typeof c !== "number" || !(c >= 0 && c < Number.POSITIVE_INFINITY)) return false;
+    if (c !== 0) {
+      if (first < 0) first = k;
+      last = k;
+    }
+    sum += c;
+  }
+  OR_COUNTS = counts;
+  OR_OFFSET = offset;
+  if (first >= 0) {
+    OR_FIRST = first;
+    OR_LAST = last;
+  }
+  OR_SUM = sum;
+  return true;
+}
+
+/**
+ * checkContained() against OTLP counts: true when every bucket of `old`,
+ * summed at a scale `os` steps coarser, fits under counts[first..last]
+ * (bucket offset + k; zero outside).
+ */
+function containsRange(
+  counts: number[],
+  offset: number,
+  first: number,
+  last: number,
+  old: Range,
+  os: number,
+): boolean {
+  if (old.isEmpty) return true;
+  const oc = old.counts;
+  const ob = old.base;
+  const lo = offset + first;
+  const hi = offset + last;
+  let j = 0;
+  let v = 0;
+  let open = false;
+  for (let i = old.lo; i <= old.hi; i++) {
+    const c = oc[i - ob];
+    if (c === 0) continue;
+    const k = i >> os;
+    if (open && k !== j) {
+      const have = j >= lo && j <= hi ? counts[j - offset] : 0;
+      if (v > have && v > have + 1e-9 * Math.max(1, have)) return false;
+      v = 0;
+    }
+    j = k;
+    v += c;
+    open = true;
+  }
+  if (open) {
+    const have = j >= lo && j <= hi ? counts[j - offset] : 0;
+    if (v > have && v > have + 1e-9 * Math.max(1, have)) return false;
+  }
+  return true;
+}
+
+/**
+ * Sets the empty range `out` to counts[first..last] (as fromOtlp() builds
+ * it) minus `old` at a scale `os` steps finer (checked by containsRange), as
+ * subtract() does.
+ */
+function otlpMinusRange(
+  out: Range,
+  counts: number[],
+  offset: number,
+  first: number,
+  last: number,
+  old: Range,
+  os: number,
+): void {
+  if (first > last) return;
+  reserveTransient(out, offset + first, offset + last);
+  const c = out.counts;
+  const at = offset - out.base;
+  let total = 0;
+  for (let k = first; k <= last; k++) {
+    const v = counts[k];
+    c[k + at] = v;
+    total += v;
+  }
+  out.total = total;
+  removeContained(out, old, os);
+}
+
+// Bucket arrays of the deltas advanceCumulative() hands out are views into a
+// shared slab: allocating a Float64Array of its own costs about as much as
+// the whole cumulative-to-delta step, and a delta is normally consumed (merged
+// or cloned) at once. A delta kept as it is pins its slab: keep a clone().
+const SLAB_DOUBLES = 8192;
+let slab = EMPTY;
+let slabAt = 0;
+
+/** reserve() on the empty range `r`, with its counts in the shared slab. */
+function reserveTransient(r: Range, lo: number, hi: number): void {
+  const span = hi - lo + 1;
+  const cap = Math.max(8, span);
+  if (slabAt + cap > slab.length) {
+    slab = new Float64Array(Math.max(cap, SLAB_DOUBLES));
+    slabAt = 0;
+  }
+  r.counts = slab.subarray(slabAt, slabAt + cap);
+  slabAt += cap;
+  r.base = lo - ((cap - span) >> 1);
+  r.lo = lo;
+  r.hi = hi;
+}
+
+/**
+ * For advanceCumulative(): sets the empty range `out` to the new counts
+ * minus `mine` (as otlpMinusRange() does) and `mine` to the new counts (as
+ * assignOtlpRange() does), in one pass when both are at the same scale.
+ */
+function advanceRange(
+  out: Range,
+  mine: Range,
+  counts: number[],
+  offset: number,
+  first: number,
+  last: number,
+  os: number,
+): void {
+  const lo = offset + first;
+  const hi = offset + last;
+  if (os !== 0 || first > last || (!mine.isEmpty && (mine.lo < lo || mine.hi > hi))) {
+    otlpMinusRange(out, counts, offset, first, last, mine, os);
+    assignOtlpRange(mine, counts, offset, first, last);
+    return;
+  }
+  // mine's occupied range lies within [lo, hi]: one loop reads each old count, then overwrites it.
+  reserveTransient(out, lo, hi);
+  const dc = out.counts;
+  const db = out.base;
+  const oc = mine.counts;
+  const ob = mine.base;
+  const olo = mine.lo;
+  const ohi = mine.hi;
+  let mc = oc;
+  let mb = ob;
+  if (lo < ob || hi >= ob + oc.length) {
+    mine.clear();
+    mine.reserve(lo, hi, DEFAULT_MAX_SIZE);
+    mc = mine.counts;
+    mb = mine.base;
+  } else {
+    mine.lo = lo;
+    mine.hi = hi;
+  }
+  let dTotal = 0;
+  let mTotal = 0;
+  for (let i = lo; i <= hi; i++) {
+    const have = counts[i - offset];
+    const v = i >= olo && i <= ohi ? oc[i - ob] : 0;
+    let d = have;
+    if (v !== 0) {
+      // subtract(): a count left within tol(v) of zero is zero (v > 0 here)
+      d = have - v;
+      if (!(d > 1e-9 * Math.max(1, v))) d = 0;
+    }
+    dc[i - db] = d;
+    dTotal += d;
+    mc[i - mb] = have;
+    mTotal += have;
+  }
+  out.total = dTotal;
+  mine.total = mTotal;
+  if (olo <= ohi) {
+    out.trim();
+    if (out.isEmpty) out.clear();
+  }
+}
+
+/** Sets `r` to counts[first..last] (index offset + k), reusing its array when the range fits in it. */
+function assignOtlpRange(r: Range, counts: number[], offset: number, first: number, last: number): void {
+  if (first > last) {
+    r.clear();
+    return;
+  }
+  const lo = offset + first;
+  const hi = offset + last;
+  if (!r.isEmpty) r.counts.fill(0, r.lo - r.base, r.hi - r.base + 1);
+  if (lo >= r.base && hi < r.base + r.counts.length) {
+    r.lo = lo;
+    r.hi = hi;
+  } else {
+    r.clear();
+    r.reserve(lo, hi, DEFAULT_MAX_SIZE);
+  }
+  const c = r.counts;
+  const at = offset - r.base;
+  let total = 0;
+  for (let k = first; k <= last; k++) {
+    const v = counts[k];
+    c[k + at] = v;
+    total += v;
+  }
+  r.total = total;
+}
+
 /** Smallest k >= 0 such that [lo >> k, hi >> k] spans at most maxSize buckets. */
 function shiftToFit(lo: number, hi: number, maxSize: number): number {
   let k = 0;
@@ -263,6 +572,14 @@ function checkInt(name: string, v: unknown, lo: number, hi: number): number {
     throw new Error(`ExpHistogram: ${name} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
   }
   return v;
+}
+
+/** A read-only view of one range's bucket counts (see ExpHistogram.bucketView). */
+export interface BucketView {
+  readonly counts: Float64Array;
+  readonly base: number;
+  readonly lo: number;
+  readonly hi: number;
 }
 
 /** One cell of the ordered value axis: a bucket clamped to [min, max]. */
@@ -489,6 +806,18 @@ export class ExpHistogram {
    * nearest bound of the remaining buckets (a conservative widening).
    */
   subtract(other: ExpHistogram): void {
+    if (
+      other._zeroThreshold === this._zeroThreshold &&
+      (other._scale >= this._scale || !other.hasBuckets())
+    ) {
+      this.subtractAtScale(other);
+    } else {
+      this.subtractByCopy(other);
+    }
+  }
+
+  /** subtract() in general: on a copy, aligning zero thresholds and scales first. */
+  private subtractByCopy(other: ExpHistogram): void {
     const me = this.clone();
     let o = other;
     while (o._zeroThreshold !== me._zeroThreshold) {
@@ -557,6 +886,136 @@ export class ExpHistogram {
       if (!me.hasBuckets()) me._scale = me.maxScale;
     }
     this.assign(me);
+  }
+
+  /**
+   * subtract() when no copy is needed: same zero threshold, and `other` at
+   * this scale or finer (or without buckets), so this histogram keeps its
+   * scale. Everything is checked before anything changes; the result is the
+   * general path's, float for float.
+   */
+  private subtractAtScale(o: ExpHistogram): void {
+    const os = o._scale - this._scale;
+    if (o._count > this._count + tol(this._count)) subtractFail(`count ${o._count} > ${this._count}`);
+    if (o._zeroCount > this._zeroCount + tol(this._zeroCount))
+      subtractFail(`zero count ${o._zeroCount} > ${this._zeroCount}`);
+    checkContained("positive", this.pos, o.pos, os, this._scale);
+    checkContained("negative", this.neg, o.neg, os, this._scale);
+    removeContained(this.pos, o.pos, os);
+    removeContained(this.neg, o.neg, os);
+    const zc = this._zeroCount - o._zeroCount;
+    this._zeroCount = zc > tol(o._zeroCount) ? zc : 0;
+    const cnt = this._count - o._count;
+    this._count = cnt > tol(o._count) ? cnt : 0;
+    this._rejected = Math.max(0, this._rejected - o._rejected);
+    if (this._count === 0) {
+      this._sum = 0;
+      this._min = Number.POSITIVE_INFINITY;
+      this._max = Number.NEGATIVE_INFINITY;
+      this._zeroCount = 0;
+      this.pos.clear();
+      this.neg.clear();
+      this._scale = this.maxScale;
+    } else {
+      this._sum -= o._sum;
+      const [lo, hi] = this.occupiedExtent();
+      if (o._min <= this._min) this._min = Math.max(this._min, lo);
+      if (o._max >= this._max) this._max = Math.min(this._max, hi);
+      if (!this.hasBuckets()) this._scale = this.maxScale;
+    }
+  }
+
+  /**
+   * One step of turning a cumulative stream into deltas, in place: this
+   * histogram holds the stream's previous point (built by fromOtlp() or
+   * fromJSON() with default options) and `p` is the next one. When `p` is a
+   * valid point with sum, min and max, at this histogram's zero threshold and
+   * scale or a coarser one, needs no downscaling (at most maxSize buckets per range),
+   * counts at least as many values and contains this histogram bucket by
+   * bucket, this histogram becomes `ExpHistogram.fromOtlp(p)` and the result
+   * is what `ExpHistogram.fromOtlp(p).subtract(old)` would leave: the new
+   * values, or null when that is empty (count 0). Otherwise nothing changes
+   * and the result is undefined, for the caller to take the general path.
+   *
+   * The result is meant to be consumed at once (merged into something, or
+   * cloned): its bucket arrays are views into a buffer shared with other
+   * results, which a result kept as it is would hold on to.
+   */
+  advanceCumulative(p: OtlpExpHistogramPoint): ExpHistogram | null | undefined {
+    if (this.maxSize !== DEFAULT_MAX_SIZE || this.maxScale !== MAX_SCALE || this._rejected !== 0)
+      return undefined;
+    if (p === null || typeof p !== "object") return undefined;
+    const scale = p.scale;
+    if (typeof scale !== "number" || !Number.isInteger(scale) || scale > this._scale || scale < MIN_SCALE)
+      return undefined;
+    const os = this._scale - scale;
+    const { count, zeroCount, sum, min, max } = p;
+    const zt = p.zeroThreshold ?? 0;
+    if (
+      typeof count !== "number" ||
+      !(count > 0 && count < Number.POSITIVE_INFINITY) ||
+      count < this._count ||
+      typeof zeroCount !== "number" ||
+      !(zeroCount >= 0 && zeroCount < Number.POSITIVE_INFINITY) ||
+      zt !== this._zeroThreshold ||
+      typeof sum !== "number" ||
+      sum - sum !== 0 ||
+      typeof min !== "number" ||
+      typeof max !== "number" ||
+      !(min <= max) ||
+      min - min !== 0 ||
+      max - max !== 0
+    ) {
+      return undefined;
+    }
+    // The two ranges: validated, trimmed to [first, last] and summed as fromOtlp() does.
+    if (!readOtlpRange(p.positive, zeroCount)) return undefined;
+    const pc = OR_COUNTS;
+    const po = OR_OFFSET;
+    const pf = OR_FIRST;
+    const pl = OR_LAST;
+    if (!readOtlpRange(p.negative, OR_SUM)) return undefined;
+    const nc = OR_COUNTS;
+    const no = OR_OFFSET;
+    const nf = OR_FIRST;
+    const nl = OR_LAST;
+    const total = OR_SUM;
+    if (Math.abs(total - count) > 1e-9 * Math.max(1, count)) return undefined;
+    if (this._zeroCount > zeroCount + tol(zeroCount)) return undefined;
+    if (!containsRange(pc, po, pf, pl, this.pos, os) || !containsRange(nc, no, nf, nl, this.neg, os))
+      return undefined;
+
+    let delta: ExpHistogram | null = null;
+    const cnt = count - this._count;
+    if (cnt > tol(this._count)) {
+      const d = new ExpHistogram();
+      d._zeroThreshold = zt;
+      d._scale = scale;
+      d._count = cnt;
+      const zc = zeroCount - this._zeroCount;
+      d._zeroCount = zc > tol(this._zeroCount) ? zc : 0;
+      d._sum = sum - this._sum;
+      advanceRange(d.pos, this.pos, pc, po, pf, pl, os);
+      advanceRange(d.neg, this.neg, nc, no, nf, nl, os);
+      d._min = min;
+      d._max = max;
+      const [lo, hi] = d.occupiedExtent();
+      if (this._min <= min) d._min = Math.max(min, lo);
+      if (this._max >= max) d._max = Math.min(max, hi);
+      if (!d.hasBuckets()) d._scale = d.maxScale;
+      delta = d;
+    } else {
+      assignOtlpRange(this.pos, pc, po, pf, pl);
+      assignOtlpRange(this.neg, nc, no, nf, nl);
+    }
+    this._zeroThreshold = zt;
+    this._scale = scale;
+    this._count = count;
+    this._sum = sum;
+    this._min = min;
+    this._max = max;
+    this._zeroCount = zeroCount;
+    return delta;
   }
 
   /** [smallest, largest] value that the occupied buckets (and zero bucket) can hold. */
@@ -709,6 +1168,16 @@ export class ExpHistogram {
       }
     }
     return { index, counts, length: n + 1 };
+  }
+
+  /**
+   * The bucket counts of the positive (sign > 0) or negative range as they
+   * are held, without a copy: bucket `i` (at the current scale) has count
+   * `counts[i - base]` for `lo <= i <= hi`; empty when `hi < lo`. Read only,
+   * and only until the histogram next changes.
+   */
+  bucketView(sign: 1 | -1): BucketView {
+    return sign > 0 ? this.pos : this.neg;
   }
 
   /** Bucket count at `index` of the positive (sign > 0) or negative range at the current scale. */

@@ -1,0 +1,310 @@
+// Property tests (fast-check): the ingest fast paths of ExpHistogram give
+// exactly what the general paths give — subtract() without a copy against
+// the copying subtract, and advanceCumulative() against fromOtlp() followed
+// by the copying subtract — including scale changes, zero thresholds,
+// resets, missing fields and points that are not contained.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ExpHistogram, type OtlpExpHistogramPoint } from "../src/index.js";
+
+fc.configureGlobal({ numRuns: Number(process.env.FC_NUM_RUNS ?? 300) });
+
+/** The general (copying) subtract, private in the class. */
+function subtractByCopy(h: ExpHistogram, other: ExpHistogram): void {
+  (h as unknown as { subtractByCopy(o: ExpHistogram): void }).subtractByCopy(other);
+}
+
+const value = fc.oneof(
+  fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+  fc.double({ min: 1e-9, max: 1e-3, noNaN: true }),
+  fc.double({ min: 40, max: 60, noNaN: true }),
+  fc.integer({ min: -20, max: 20 }),
+  fc.constant(0),
+);
+const values = fc.array(value, { minLength: 0, maxLength: 200 });
+const maxSize = fc.oneof(fc.integer({ min: 2, max: 24 }), fc.constant(160));
+const zeroThreshold = fc.constantFrom(0, 1e-6, 0.5);
+
+function build(xs: number[], opts: { maxSize?: number; zeroThreshold?: number } = {}): ExpHistogram {
+  const h = new ExpHistogram(opts);
+  for (const x of xs) h.record(x);
+  return h;
+}
+
+/** Everything observable about a histogram, as plain data. */
+function state(h: ExpHistogram) {
+  return {
+    json: h.toJSON(),
+    rejected: h.rejected,
+    maxSize: h.maxSize,
+    maxScale: h.maxScale,
+    positiveSpan: Math.max(0, h.positiveSpan),
+    negativeSpan: Math.max(0, h.negativeSpan),
+  };
+}
+
+/** Outcome of a subtract: the resulting state, or the error message. */
+function outcome(f: () => void, h: ExpHistogram) {
+  try {
+    f();
+    return { ok: state(h) };
+  } catch (e) {
+    return { error: (e as Error).message, unchanged: state(h) };
+  }
+}
+
+/** Counts the calls of a private method of ExpHistogram while fn runs. */
+function countCalls(method: string, fn: () => void): number {
+  const proto = ExpHistogram.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const original = proto[method];
+  let n = 0;
+  proto[method] = function (this: unknown, ...a: unknown[]) {
+    n++;
+    return original.apply(this, a);
+  };
+  try {
+    fn();
+  } finally {
+    proto[method] = original;
+  }
+  return n;
+}
+
+describe("subtract without a copy", () => {
+  it("equals the copying subtract, contained or not, at any pair of scales and thresholds", () => {
+    let tried = 0;
+    const fast = countCalls("subtractAtScale", () =>
+      fc.assert(
+        fc.property(
+          values,
+          values,
+          values,
+          maxSize,
+          maxSize,
+          zeroThreshold,
+          zeroThreshold,
+          fc.integer({ min: 0, max: 3 }),
+          (xs, ys, zs, sizeA, sizeB, ztA, ztB, rejected) => {
+            // a holds ys (so b = ys is contained unless scales or thresholds get in the way); c is unrelated
+            const a = build([...xs, ...ys], { maxSize: sizeA, zeroThreshold: ztA });
+            for (let i = 0; i < rejected; i++) a.record(Number.NaN);
+            const b = build(ys, { maxSize: sizeB, zeroThreshold: ztB });
+            if (rejected > 1) b.record(Number.POSITIVE_INFINITY);
+            const c = build(zs, { maxSize: sizeB, zeroThreshold: ztA });
+            for (const other of [b, c, a.clone()]) {
+              tried++;
+              const fast = a.clone();
+              const general = a.clone();
+              const before = state(other);
+              expect(outcome(() => fast.subtract(other), fast)).toEqual(
+                outcome(() => subtractByCopy(general, other), general),
+              );
+              expect(state(other)).toEqual(before);
+            }
+          },
+        ),
+      ),
+    );
+    expect(fast).toBeGreaterThan(tried / 3); // the fast path was exercised
+  });
+
+  it("leaves the histogram unchanged when the other is not contained", () => {
+    const a = build([1, 2, 3]);
+    const b = build([1, 2, 3, 4]);
+    const before = state(a);
+    expect(() => a.subtract(b)).toThrow(/not contained/);
+    expect(state(a)).toEqual(before);
+  });
+});
+
+/** An OTLP point of a histogram, optionally with empty buckets at both ends. */
+function toOtlp(h: ExpHistogram, padLeft = 0, padRight = 0): OtlpExpHistogramPoint {
+  const j = h.toJSON();
+  const range = (r: { offset: number; counts: number[] }) =>
+    r.counts.length === 0
+      ? { offset: 0, bucketCounts: [] }
+      : {
+          offset: r.offset - padLeft,
+          bucketCounts: [...new Array(padLeft).fill(0), ...r.counts, ...new Array(padRight).fill(0)],
+        };
+  return {
+    scale: j.scale,
+    zeroCount: j.zeroCount,
+    zeroThreshold: j.zeroThreshold,
+    count: j.count,
+    sum: j.sum,
+    min: j.count > 0 ? j.min : undefined,
+    max: j.count > 0 ? j.max : undefined,
+    positive: range(j.positive),
+    negative: range(j.negative),
+  };
+}
+
+type Mutation =
+  | "none"
+  | "reset"
+  | "lessInABucket"
+  | "noMinMax"
+  | "noSum"
+  | "stringCount"
+  | "otherThreshold"
+  | "finerScale"
+  | "tooWide";
+
+/** What the general path makes of the step from p1 to p2: the new state and the delta (or an error). */
+function reference(p1: OtlpExpHistogramPoint, p2: OtlpExpHistogramPoint) {
+  let next: ExpHistogram;
+  try {
+    next = ExpHistogram.fromOtlp(p2);
+  } catch (e) {
+    return { invalid: (e as Error).message };
+  }
+  const delta = next.clone();
+  try {
+    subtractByCopy(delta, ExpHistogram.fromOtlp(p1));
+  } catch (e) {
+    return { next: state(next), notContained: (e as Error).message };
+  }
+  return { next: state(next), delta: delta.count > 0 ? state(delta) : null };
+}
+
+describe("advanceCumulative", () => {
+  it("equals fromOtlp() of the next point minus the previous one, or changes nothing", () => {
+    let tried = 0;
+    let taken = 0;
+    fc.assert(
+      fc.property(
+        values,
+        values,
+        maxSize,
+        zeroThreshold,
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.constantFrom<Mutation>(
+          "none",
+          "none",
+          "none",
+          "reset",
+          "lessInABucket",
+          "noMinMax",
+          "noSum",
+          "stringCount",
+          "otherThreshold",
+          "finerScale",
+          "tooWide",
+        ),
+        (xs, ys, size, zt, padLeft, padRight, mutation) => {
+          // an SDK's cumulative histogram, exported twice
+          const sdk = build(xs, { maxSize: size, zeroThreshold: zt });
+          const p1 = toOtlp(sdk, padLeft, padRight);
+          for (const y of ys) sdk.record(y);
+          let p2 = toOtlp(sdk, padRight, padLeft);
+          switch (mutation) {
+            case "reset":
+              p2 = toOtlp(build(ys, { maxSize: size, zeroThreshold: zt }));
+              break;
+            case "lessInABucket": {
+              const b = p2.positive.bucketCounts.length > 0 ? p2.positive : p2.negative;
+              const k = b.bucketCounts.findIndex((c) => c > 0);
+              if (k >= 0) {
+                b.bucketCounts[k] -= 1;
+                p2.count -= 1;
+              }
+              break;
+            }
+            case "noMinMax":
+              p2.min = undefined;
+              p2.max = undefined;
+              break;
+            case "noSum":
+              p2.sum = undefined;
+              break;
+            case "stringCount":
+              (p2 as unknown as { count: string }).count = String(p2.count);
+              break;
+            case "otherThreshold":
+              p2.zeroThreshold = zt + 1e-9;
+              break;
+            case "finerScale": {
+              // the same counts declared one scale finer (a different histogram, possibly a reset)
+              p2.scale += 1;
+              break;
+            }
+            case "tooWide":
+              p2.positive = {
+                offset: p2.positive.offset - 200,
+                bucketCounts: [...new Array(200).fill(0), ...p2.positive.bucketCounts],
+              };
+              break;
+          }
+          const ref = reference(p1, p2);
+          const last = ExpHistogram.fromOtlp(p1);
+          const before = state(last);
+          const got = last.advanceCumulative(p2);
+          tried++;
+          if (got !== undefined) taken++;
+          if (got === undefined) {
+            expect(state(last)).toEqual(before);
+            const fits = p2.positive.bucketCounts.length <= 160 && p2.negative.bucketCounts.length <= 160;
+            if (mutation === "none" && fits) {
+              // the steady state of a stream takes the fast path (an empty point does not)
+              expect(p2.count).toBe(0);
+            }
+            return;
+          }
+          expect(ref.invalid).toBeUndefined();
+          expect(ref.notContained).toBeUndefined();
+          expect(state(last)).toEqual(ref.next);
+          expect(got === null ? null : state(got)).toEqual(ref.delta);
+        },
+      ),
+    );
+    expect(taken).toBeGreaterThan(tried / 5); // the fast path was exercised
+  });
+
+  it("handles a stream's successive exports, the delta of each being what was recorded in between", () => {
+    fc.assert(
+      fc.property(fc.array(values, { minLength: 1, maxLength: 8 }), maxSize, (batches, size) => {
+        const sdk = new ExpHistogram({ maxSize: size });
+        const last = ExpHistogram.fromOtlp(toOtlp(sdk));
+        const sum = new ExpHistogram({ maxSize: 160 });
+        for (const batch of batches) {
+          for (const x of batch) sdk.record(x);
+          const p = toOtlp(sdk);
+          const d = last.advanceCumulative(p);
+          if (p.count > 0) expect(d).not.toBeUndefined();
+          else expect(d).toBeUndefined(); // an empty point: the general path
+          if (d) sum.merge(d);
+          if (d === undefined) last.subtract(last); // what the general path would leave: the same point
+          expect(state(last)).toEqual(state(ExpHistogram.fromOtlp(p)));
+        }
+        expect(sum.count).toBe(sdk.count);
+        expect(sum.zeroCount).toBe(sdk.zeroCount);
+        const at = sdk.scale;
+        if (sum.count > 0) {
+          expect(sum.bucketsAt(1, Math.min(at, sum.scale))).toEqual(
+            sdk.bucketsAt(1, Math.min(at, sum.scale)),
+          );
+          expect(sum.bucketsAt(-1, Math.min(at, sum.scale))).toEqual(
+            sdk.bucketsAt(-1, Math.min(at, sum.scale)),
+          );
+        }
+      }),
+    );
+  });
+
+  it("returns null, and still moves on, when nothing was recorded in between", () => {
+    const sdk = build([1, 2, 3, 50]);
+    const last = ExpHistogram.fromOtlp(toOtlp(sdk));
+    const p = toOtlp(sdk, 2, 1);
+    expect(last.advanceCumulative(p)).toBeNull();
+    expect(state(last)).toEqual(state(ExpHistogram.fromOtlp(p)));
+  });
+
+  it("takes no point with a different maxSize or fewer values than the last", () => {
+    const small = ExpHistogram.fromOtlp(toOtlp(build([1, 2])), { maxSize: 20 });
+    expect(small.advanceCumulative(toOtlp(build([1, 2, 3])))).toBeUndefined();
+    const last = ExpHistogram.fromOtlp(toOtlp(build([1, 2, 3])));
+    expect(last.advanceCumulative(toOtlp(build([1, 2])))).toBeUndefined();
+  });
+});
