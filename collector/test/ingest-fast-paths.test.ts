@@ -154,6 +154,55 @@ describe("cumulative histograms, differenced in place", () => {
   });
 });
 
+describe("stream bookkeeping, grouped by resource, scope and metric", () => {
+  const point = (value: number, time: bigint, model = "m"): NumberPoint => ({
+    attributes: attrs({ [Attr.modelName]: model }),
+    startTimeUnixNano: LATER,
+    timeUnixNano: time,
+    value,
+  });
+
+  it("differences the next point against a restored one, checkpoints and evicts it by its key", () => {
+    const first = new Normalizer(COLLECTOR_START);
+    first.normalize(request([counterMetric([point(5, LATER + 1n)])]), 1000);
+    const { changed } = first.takeChanges();
+    expect(changed).toHaveLength(1);
+    const n = new Normalizer(COLLECTOR_START + 10n);
+    for (const c of changed) n.restore(c.key, c.body);
+    expect(n.streamCount).toBe(1);
+    const r = n.normalize(request([counterMetric([point(12, LATER + 2n)])]), 2000);
+    expect(r.observations.map((o) => (o.kind === "increment" ? o.delta : Number.NaN))).toEqual([7]);
+    expect(n.streamCount).toBe(1);
+    const again = n.takeChanges();
+    expect(again.changed.map((c) => [c.key, c.body.last])).toEqual([[changed[0].key, 12]]);
+    expect(n.evictStale(3000)).toBe(1);
+    expect(n.streamCount).toBe(0);
+    expect(n.takeChanges()).toEqual({ changed: [], removed: [changed[0].key] });
+    // a restored stream never seen again is evicted too
+    n.restore(changed[0].key, changed[0].body);
+    expect(n.evictStale(3000)).toBe(1);
+    expect(n.takeChanges().removed).toEqual([changed[0].key]);
+  });
+
+  it("counts streams and level streams of every metric against one limit", () => {
+    const n = new Normalizer(COLLECTOR_START, { maxStreams: 2 });
+    const gauge: Metric = {
+      name: "g",
+      unit: "",
+      description: "",
+      kind: "gauge",
+      points: [point(1, LATER + 1n, "a"), point(2, LATER + 1n, "b")],
+    };
+    const r = n.normalize(request([counterMetric([point(1, LATER + 1n)]), gauge]), 0);
+    expect(r.rejected.map((x) => x.reason)).toEqual(["stream_limit"]);
+    expect(n.streamCount).toBe(2);
+    const levels = r.observations.filter((o) => o.kind === "level");
+    expect(levels.map((o) => o.kind === "level" && o.stream)).toEqual([
+      `service.instance.id\u0001a\u0002\u0003s\u0003g\u0003ml.model.name\u0001a\u0002`,
+    ]);
+  });
+});
+
 describe("store routes per replica stream", () => {
   const window = { slotMs: 10_000, slots: 30 };
 

@@ -34,7 +34,14 @@ import {
   type ScopeMetrics,
   Temporality,
 } from "./types.js";
-import { doubleToJson, int64ToAttr, kvlistToJson, toHex, utf8LengthExceeds } from "./values.js";
+import {
+  doubleToJson,
+  int64ToAttr,
+  kvlistToJson,
+  newAttributes,
+  toHex,
+  utf8LengthExceeds,
+} from "./values.js";
 
 type Json = Record<string, unknown>;
 
@@ -534,7 +541,7 @@ function scopeOf(o: Json, lim: DecodeLimits): { name: string; version: string } 
 // Metrics
 
 function resourceMetricsOf(o: Json, lim: DecodeLimits): ResourceMetrics {
-  const rm: ResourceMetrics = { resource: Object.create(null), scopeMetrics: [] };
+  const rm: ResourceMetrics = { resource: newAttributes(), scopeMetrics: [] };
   resourceInto(o, rm.resource, lim);
   const list = asArray(get(o, "scopeMetrics", "scope_metrics"), "scopeMetrics", lim);
   for (let i = 0; i < list.length; i++) {
@@ -641,7 +648,7 @@ function noRecordedValue(o: Json): boolean {
 
 function numberPoint(o: Json, lim: DecodeLimits): NumberPoint | null {
   const p: NumberPoint = {
-    attributes: Object.create(null),
+    attributes: newAttributes(),
     startTimeUnixNano: timestamp(o, "startTimeUnixNano", "start_time_unix_nano"),
     timeUnixNano: timestamp(o, "timeUnixNano", "time_unix_nano"),
     value: 0,
@@ -664,7 +671,7 @@ function countList(v: unknown, what: string, lim: DecodeLimits): number[] {
 
 function histogramPoint(o: Json, lim: DecodeLimits): HistogramPoint | null {
   const p: HistogramPoint = {
-    attributes: Object.create(null),
+    attributes: newAttributes(),
     startTimeUnixNano: timestamp(o, "startTimeUnixNano", "start_time_unix_nano"),
     timeUnixNano: timestamp(o, "timeUnixNano", "time_unix_nano"),
     count: count(o, "count", "count"),
@@ -698,7 +705,7 @@ function bucketsOf(o: Json, camel: string, lim: DecodeLimits): ExpBuckets {
 
 function expHistogramPoint(o: Json, lim: DecodeLimits): ExpHistogramPoint | null {
   const p: ExpHistogramPoint = {
-    attributes: Object.create(null),
+    attributes: newAttributes(),
     startTimeUnixNano: timestamp(o, "startTimeUnixNano", "start_time_unix_nano"),
     timeUnixNano: timestamp(o, "timeUnixNano", "time_unix_nano"),
     count: count(o, "count", "count"),

@@ -55,6 +55,7 @@ import {
   type ScopeMetrics,
   Temporality,
 } from "./types.js";
+import { newAttributes } from "./values.js";
 
 type SumMetric = Extract<Metric, { kind: "sum" }>;
 type GaugeMetric = Extract<Metric, { kind: "gauge" }>;
@@ -93,7 +94,7 @@ export function decodeMetricsProto(buf: Uint8Array, limits?: Partial<DecodeLimit
 }
 
 function readResourceMetrics(r: ProtoReader, end: number): ResourceMetrics {
-  const rm: ResourceMetrics = { resource: Object.create(null), scopeMetrics: [] };
+  const rm: ResourceMetrics = { resource: newAttributes(), scopeMetrics: [] };
   while (r.pos < end) {
     const tag = r.readTag(end);
     const f = tag >>> 3;
@@ -392,7 +393,7 @@ function readExpHistogram(r: ProtoReader, end: number, m: ExpHistogramMetric): v
 
 function readNumberPoint(r: ProtoReader, end: number): NumberPoint | null {
   const p: NumberPoint = {
-    attributes: Object.create(null),
+    attributes: newAttributes(),
     startTimeUnixNano: 0n,
     timeUnixNano: 0n,
     value: 0,
@@ -441,7 +442,7 @@ function readNumberPoint(r: ProtoReader, end: number): NumberPoint | null {
 
 function readHistogramPoint(r: ProtoReader, end: number): HistogramPoint | null {
   const p: HistogramPoint = {
-    attributes: Object.create(null),
+    attributes: newAttributes(),
     startTimeUnixNano: 0n,
     timeUnixNano: 0n,
     count: 0,
@@ -509,7 +510,7 @@ function readHistogramPoint(r: ProtoReader, end: number): HistogramPoint | null 
 
 function readExpHistogramPoint(r: ProtoReader, end: number): ExpHistogramPoint | null {
   const p: ExpHistogramPoint = {
-    attributes: Object.create(null),
+    attributes: newAttributes(),
     startTimeUnixNano: 0n,
     timeUnixNano: 0n,
     count: 0,

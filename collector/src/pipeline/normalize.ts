@@ -67,7 +67,13 @@ export interface NormalizerLimits {
 /** A tracked stream's last point; updated in place as points arrive. */
 class StreamState implements StreamMemo {
   memo: unknown = undefined;
+  /** In the list of streams changed since the last checkpoint. */
+  dirty = false;
+  /** False once evicted. */
+  live = true;
   constructor(
+    /** The stream key (resource, scope, metric and point attributes), as checkpoints name it. */
+    readonly key: string,
     public start: bigint,
     public time: bigint,
     public last: number | ExpHistogram,
@@ -78,7 +84,22 @@ class StreamState implements StreamMemo {
 /** A level stream (gauge, cumulative up-down counter): only when it was last seen. */
 class LevelState implements StreamMemo {
   memo: unknown = undefined;
-  constructor(public seenMs: number) {}
+  constructor(
+    readonly key: string,
+    public seenMs: number,
+  ) {}
+}
+
+/**
+ * The streams of one metric of one resource and scope, by their point
+ * attributes' key: a point's lookup hashes its own attributes only, not the
+ * resource's (often long) ones.
+ */
+class MetricStreams {
+  readonly streams = new Map<string, StreamState>();
+  readonly levels = new Map<string, LevelState>();
+  /** The resource, scope and metric part of the stream keys. */
+  constructor(readonly prefix: string) {}
 }
 
 /** A stream's state as stored in a checkpoint (64-bit times as decimal strings). */
@@ -107,10 +128,14 @@ export function attributesKey(attrs: Attributes): string {
 }
 
 export class Normalizer {
-  private readonly streams = new Map<string, StreamState>();
-  /** Level streams (gauges, cumulative up-down counters) with when they were last seen: only counted against the limit. */
-  private readonly levels = new Map<string, LevelState>();
-  private readonly dirty = new Set<string>();
+  /** Tracked streams: resource and scope key → metric name → the metric's streams. */
+  private readonly scopes = new Map<string, Map<string, MetricStreams>>();
+  /** Streams restored from a checkpoint and not seen since, by stream key. */
+  private readonly restored = new Map<string, StreamState>();
+  private streamsTracked = 0;
+  private levelsTracked = 0;
+  /** Streams changed since the last checkpoint, in the order they first changed. */
+  private dirty: StreamState[] = [];
   private readonly evicted = new Set<string>();
 
   /**
@@ -124,12 +149,25 @@ export class Normalizer {
   ) {}
 
   get streamCount(): number {
-    return this.streams.size + this.levels.size;
+    return this.streamsTracked + this.levelsTracked;
+  }
+
+  /** A tracked stream, also one restored from a checkpoint (which moves to its metric's map). */
+  private stream(ms: MetricStreams, attrsKey: string): StreamState | undefined {
+    const s = ms.streams.get(attrsKey);
+    if (s !== undefined || this.restored.size === 0) return s;
+    const key = ms.prefix + attrsKey;
+    const r = this.restored.get(key);
+    if (r !== undefined) {
+      this.restored.delete(key);
+      ms.streams.set(attrsKey, r);
+    }
+    return r;
   }
 
   /** For a stream not tracked in `streams`: true when it is a level stream already or there is room for one more. */
-  private hasRoom(stream: string): boolean {
-    return this.levels.has(stream) || this.streams.size + this.levels.size < this.limits.maxStreams;
+  private hasRoom(ms: MetricStreams, attrsKey: string): boolean {
+    return ms.levels.has(attrsKey) || this.streamsTracked + this.levelsTracked < this.limits.maxStreams;
   }
 
   private limitRejection(name: string): Rejection {
@@ -140,17 +178,31 @@ export class Normalizer {
   }
 
   /** Counts a level stream against the limit; undefined when it does not fit. */
-  private trackLevel(stream: string, nowMs: number): LevelState | undefined {
-    const level = this.levels.get(stream);
+  private trackLevel(ms: MetricStreams, attrsKey: string, nowMs: number): LevelState | undefined {
+    const level = ms.levels.get(attrsKey);
     if (level !== undefined) {
       level.seenMs = nowMs;
       return level;
     }
-    if (!this.streams.has(stream) && this.streams.size + this.levels.size >= this.limits.maxStreams)
+    if (
+      this.stream(ms, attrsKey) === undefined &&
+      this.streamsTracked + this.levelsTracked >= this.limits.maxStreams
+    )
       return undefined;
-    const created = new LevelState(nowMs);
-    this.levels.set(stream, created);
+    const created = new LevelState(ms.prefix + attrsKey, nowMs);
+    ms.levels.set(attrsKey, created);
+    this.levelsTracked++;
     return created;
+  }
+
+  /** The streams of one metric of a resource and scope, created when first needed. */
+  private metricStreams(scope: Map<string, MetricStreams>, scopeKey: string, name: string): MetricStreams {
+    let ms = scope.get(name);
+    if (ms === undefined) {
+      ms = new MetricStreams(`${scopeKey}${name}\u0003`);
+      scope.set(name, ms);
+    }
+    return ms;
   }
 
   normalize(req: MetricsRequest, nowMs: number): NormalizeResult {
@@ -160,8 +212,12 @@ export class Normalizer {
       const resourceKey = attributesKey(rm.resource);
       for (const sm of rm.scopeMetrics) {
         const scopeKey = `${resourceKey}\u0003${sm.scope.name}\u0003`;
+        let scope = this.scopes.get(scopeKey);
+        if (scope === undefined) {
+          scope = new Map();
+          this.scopes.set(scopeKey, scope);
+        }
         for (const m of sm.metrics) {
-          const metricKey = `${scopeKey}${m.name}\u0003`;
           if (wanted && !wanted(m.name)) {
             out.ignored += m.points.length;
             continue;
@@ -178,18 +234,21 @@ export class Normalizer {
             }
             continue;
           }
+          if (m.kind === "histogram") {
+            // Explicit-bucket histograms cannot feed KS or quantiles with a known error; not used yet.
+            out.skipped += m.points.length;
+            continue;
+          }
+          const ms = this.metricStreams(scope, scopeKey, m.name);
           if (m.kind === "sum") {
-            for (const p of m.points) {
-              this.sumPoint(out, m.name, metricKey, p, m.temporality, m.monotonic, nowMs);
-            }
+            for (const p of m.points) this.sumPoint(out, m.name, ms, p, m.temporality, m.monotonic, nowMs);
           } else if (m.kind === "gauge") {
             for (const p of m.points) {
               if (!Number.isFinite(p.value)) {
                 out.rejected.push({ reason: "non_finite", message: `${m.name}: gauge value ${p.value}` });
                 continue;
               }
-              const stream = metricKey + attributesKey(p.attributes);
-              const level = this.trackLevel(stream, nowMs);
+              const level = this.trackLevel(ms, attributesKey(p.attributes), nowMs);
               if (level === undefined) {
                 out.rejected.push(this.limitRejection(m.name));
                 continue;
@@ -198,18 +257,17 @@ export class Normalizer {
                 kind: "level",
                 metric: m.name,
                 attributes: p.attributes,
-                stream,
+                stream: level.key,
                 value: p.value,
                 memo: level,
               });
             }
-          } else if (m.kind === "exponential_histogram") {
-            for (const p of m.points) this.expHistogramPoint(out, m.name, metricKey, p, m.temporality, nowMs);
           } else {
-            // Explicit-bucket histograms cannot feed KS or quantiles with a known error; not used yet.
-            out.skipped += m.points.length;
+            for (const p of m.points) this.expHistogramPoint(out, m.name, ms, p, m.temporality, nowMs);
           }
+          if (ms.streams.size === 0 && ms.levels.size === 0) scope.delete(m.name);
         }
+        if (scope.size === 0) this.scopes.delete(scopeKey);
       }
     }
     return out;
@@ -218,31 +276,50 @@ export class Normalizer {
   /** Forgets streams not seen since before cutoffMs. */
   evictStale(cutoffMs: number): number {
     let n = 0;
-    for (const [k, level] of this.levels) {
-      if (level.seenMs < cutoffMs) {
-        this.levels.delete(k);
-        n++;
+    for (const [scopeKey, scope] of this.scopes) {
+      for (const [name, ms] of scope) {
+        for (const [k, level] of ms.levels) {
+          if (level.seenMs < cutoffMs) {
+            ms.levels.delete(k);
+            this.levelsTracked--;
+            n++;
+          }
+        }
+        for (const [k, s] of ms.streams) {
+          if (s.seenMs < cutoffMs) {
+            ms.streams.delete(k);
+            this.forget(s);
+            n++;
+          }
+        }
+        if (ms.streams.size === 0 && ms.levels.size === 0) scope.delete(name);
       }
+      if (scope.size === 0) this.scopes.delete(scopeKey);
     }
-    for (const [k, s] of this.streams) {
+    for (const [k, s] of this.restored) {
       if (s.seenMs < cutoffMs) {
-        this.streams.delete(k);
-        this.dirty.delete(k);
-        this.evicted.add(k);
+        this.restored.delete(k);
+        this.forget(s);
         n++;
       }
     }
     return n;
   }
 
+  private forget(s: StreamState): void {
+    s.live = false;
+    this.streamsTracked--;
+    this.evicted.add(s.key);
+  }
+
   /** Streams changed and streams forgotten since the last call, for a checkpoint. */
   takeChanges(): { changed: Array<{ key: string; body: StreamJSON }>; removed: string[] } {
     const changed: Array<{ key: string; body: StreamJSON }> = [];
-    for (const key of this.dirty) {
-      const s = this.streams.get(key);
-      if (!s) continue;
+    for (const s of this.dirty) {
+      s.dirty = false;
+      if (!s.live) continue;
       changed.push({
-        key,
+        key: s.key,
         body: {
           start: String(s.start),
           time: String(s.time),
@@ -252,27 +329,37 @@ export class Normalizer {
       });
     }
     const removed = [...this.evicted];
-    this.dirty.clear();
+    this.dirty = [];
     this.evicted.clear();
     return { changed, removed };
   }
 
   /** Restores a stream from a checkpoint, so the next cumulative point is differenced against it. */
   restore(key: string, body: StreamJSON): void {
-    this.streams.set(
+    const state = new StreamState(
       key,
-      new StreamState(
-        BigInt(body.start),
-        BigInt(body.time),
-        typeof body.last === "number" ? body.last : ExpHistogram.fromJSON(body.last),
-        body.seenMs,
-      ),
+      BigInt(body.start),
+      BigInt(body.time),
+      typeof body.last === "number" ? body.last : ExpHistogram.fromJSON(body.last),
+      body.seenMs,
     );
+    const old = this.restored.get(key);
+    if (old !== undefined) old.live = false;
+    else this.streamsTracked++;
+    this.restored.set(key, state);
+  }
+
+  private markDirty(state: StreamState): void {
+    if (!state.dirty) {
+      state.dirty = true;
+      this.dirty.push(state);
+    }
   }
 
   /** Records a stream's new last point (in place when it is tracked already). */
   private update(
-    key: string,
+    ms: MetricStreams,
+    attrsKey: string,
     prev: StreamState | undefined,
     start: bigint,
     time: bigint,
@@ -281,22 +368,23 @@ export class Normalizer {
   ): StreamState {
     let state = prev;
     if (state === undefined) {
-      state = new StreamState(start, time, last, nowMs);
-      this.streams.set(key, state);
+      state = new StreamState(ms.prefix + attrsKey, start, time, last, nowMs);
+      ms.streams.set(attrsKey, state);
+      this.streamsTracked++;
     } else {
       state.start = start;
       state.time = time;
       state.last = last;
       state.seenMs = nowMs;
     }
-    this.dirty.add(key);
+    this.markDirty(state);
     return state;
   }
 
   private sumPoint(
     out: NormalizeResult,
     name: string,
-    metricKey: string,
+    ms: MetricStreams,
     p: NumberPoint,
     temporality: Temporality,
     monotonic: boolean,
@@ -306,25 +394,32 @@ export class Normalizer {
       out.rejected.push({ reason: "non_finite", message: `${name}: value ${p.value}` });
       return;
     }
-    const stream = metricKey + attributesKey(p.attributes);
+    const ak = attributesKey(p.attributes);
     if (!monotonic) {
       // Up-down counters: a cumulative point is the stream's level; deltas add to the last level.
       let value = p.value;
-      let memo: StreamMemo | undefined;
+      let memo: StreamState | LevelState | undefined;
       if (temporality !== Temporality.Delta) {
-        memo = this.trackLevel(stream, nowMs);
+        memo = this.trackLevel(ms, ak, nowMs);
       } else {
-        const prev = this.streams.get(stream);
-        if (prev !== undefined || this.hasRoom(stream)) {
+        const prev = this.stream(ms, ak);
+        if (prev !== undefined || this.hasRoom(ms, ak)) {
           value = (typeof prev?.last === "number" ? prev.last : 0) + p.value;
-          memo = this.update(stream, prev, p.startTimeUnixNano, p.timeUnixNano, value, nowMs);
+          memo = this.update(ms, ak, prev, p.startTimeUnixNano, p.timeUnixNano, value, nowMs);
         }
       }
       if (memo === undefined) {
         out.rejected.push(this.limitRejection(name));
         return;
       }
-      out.observations.push({ kind: "level", metric: name, attributes: p.attributes, stream, value, memo });
+      out.observations.push({
+        kind: "level",
+        metric: name,
+        attributes: p.attributes,
+        stream: memo.key,
+        value,
+        memo,
+      });
       return;
     }
     if (p.value < 0) {
@@ -335,7 +430,7 @@ export class Normalizer {
       return;
     }
     if (temporality === Temporality.Delta) {
-      const memo = this.freshDelta(stream, p, nowMs);
+      const memo = this.freshDelta(ms, ak, p, nowMs);
       if (memo === null) {
         out.skipped++;
         return;
@@ -350,8 +445,8 @@ export class Normalizer {
         });
       return;
     }
-    const prev = this.streams.get(stream);
-    if (prev === undefined && !this.hasRoom(stream)) {
+    const prev = this.stream(ms, ak);
+    if (prev === undefined && !this.hasRoom(ms, ak)) {
       out.rejected.push(this.limitRejection(name));
       return;
     }
@@ -370,7 +465,7 @@ export class Normalizer {
     } else {
       delta = p.value - (prev.last as number);
     }
-    const state = this.update(stream, prev, p.startTimeUnixNano, p.timeUnixNano, p.value, nowMs);
+    const state = this.update(ms, ak, prev, p.startTimeUnixNano, p.timeUnixNano, p.value, nowMs);
     if (delta > 0)
       out.observations.push({
         kind: "increment",
@@ -385,15 +480,15 @@ export class Normalizer {
   private expHistogramPoint(
     out: NormalizeResult,
     name: string,
-    metricKey: string,
+    ms: MetricStreams,
     p: ExpHistogramPoint,
     temporality: Temporality,
     nowMs: number,
   ): void {
-    const stream = metricKey + attributesKey(p.attributes);
+    const ak = attributesKey(p.attributes);
     let prev: StreamState | undefined;
     if (temporality !== Temporality.Delta) {
-      prev = this.streams.get(stream);
+      prev = this.stream(ms, ak);
       // Fast path, the steady state of a cumulative stream: the next point of the same run, at the
       // same scale. The previous point is updated in place and the delta comes out in one pass; in
       // every other case (invalid point, reset, new scale ...) nothing changed and the general path
@@ -408,7 +503,7 @@ export class Normalizer {
         if (delta !== undefined) {
           prev.time = p.timeUnixNano;
           prev.seenMs = nowMs;
-          this.dirty.add(stream);
+          this.markDirty(prev);
           if (delta !== null)
             out.observations.push({
               kind: "histogram",
@@ -429,7 +524,7 @@ export class Normalizer {
       return;
     }
     if (temporality === Temporality.Delta) {
-      const memo = this.freshDelta(stream, p, nowMs);
+      const memo = this.freshDelta(ms, ak, p, nowMs);
       if (memo === null) {
         out.skipped++;
         return;
@@ -438,7 +533,7 @@ export class Normalizer {
         out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta: h, memo });
       return;
     }
-    if (prev === undefined && !this.hasRoom(stream)) {
+    if (prev === undefined && !this.hasRoom(ms, ak)) {
       out.rejected.push(this.limitRejection(name));
       return;
     }
@@ -465,7 +560,7 @@ export class Normalizer {
         }
       }
     }
-    const state = this.update(stream, prev, p.startTimeUnixNano, p.timeUnixNano, h, nowMs);
+    const state = this.update(ms, ak, prev, p.startTimeUnixNano, p.timeUnixNano, h, nowMs);
     if (delta && delta.count > 0) {
       // The stream's last point is updated in place by later points: never hand it out itself.
       if (delta === h) delta = h.clone();
@@ -487,13 +582,14 @@ export class Normalizer {
    * without being tracked (undefined: no duplicate detection for it).
    */
   private freshDelta(
-    stream: string,
+    ms: MetricStreams,
+    ak: string,
     p: { startTimeUnixNano: bigint; timeUnixNano: bigint },
     nowMs: number,
   ): StreamState | null | undefined {
-    const prev = this.streams.get(stream);
+    const prev = this.stream(ms, ak);
     if (prev && p.timeUnixNano <= prev.time) return null;
-    if (!prev && !this.hasRoom(stream)) return undefined;
-    return this.update(stream, prev, p.startTimeUnixNano, p.timeUnixNano, 0, nowMs);
+    if (!prev && !this.hasRoom(ms, ak)) return undefined;
+    return this.update(ms, ak, prev, p.startTimeUnixNano, p.timeUnixNano, 0, nowMs);
   }
 }

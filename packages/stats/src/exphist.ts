@@ -501,8 +501,7 @@ function advanceRange(
   let mc = oc;
   let mb = ob;
   if (lo < ob || hi >= ob + oc.length) {
-    mine.clear();
-    mine.reserve(lo, hi, DEFAULT_MAX_SIZE);
+    reallocateFor(mine, lo, hi);
     mc = mine.counts;
     mb = mine.base;
   } else {
@@ -533,6 +532,20 @@ function advanceRange(
   }
 }
 
+/**
+ * Gives the range a new, zeroed array for [lo, hi] (at most DEFAULT_MAX_SIZE
+ * buckets), with a quarter more room, centred: a stream's cumulative range
+ * keeps widening a little, and each new array costs about as much as a step.
+ */
+function reallocateFor(r: Range, lo: number, hi: number): void {
+  const span = hi - lo + 1;
+  const cap = Math.min(DEFAULT_MAX_SIZE, Math.max(8, span + (span >> 2) + 4));
+  r.counts = new Float64Array(cap);
+  r.base = lo - ((cap - span) >> 1);
+  r.lo = lo;
+  r.hi = hi;
+}
+
 /** Sets `r` to counts[first..last] (index offset + k), reusing its array when the range fits in it. */
 function assignOtlpRange(r: Range, counts: number[], offset: number, first: number, last: number): void {
   if (first > last) {
@@ -546,8 +559,7 @@ function assignOtlpRange(r: Range, counts: number[], offset: number, first: numb
     r.lo = lo;
     r.hi = hi;
   } else {
-    r.clear();
-    r.reserve(lo, hi, DEFAULT_MAX_SIZE);
+    reallocateFor(r, lo, hi);
   }
   const c = r.counts;
   const at = offset - r.base;
