@@ -184,6 +184,42 @@ describe("stream bookkeeping, grouped by resource, scope and metric", () => {
     expect(n.takeChanges().removed).toEqual([changed[0].key]);
   });
 
+  it("finds each point's stream whatever the order of points and attributes from one export to the next", () => {
+    const n = new Normalizer(COLLECTOR_START);
+    const pt = (a: Record<string, string | number>, value: number, time: bigint): NumberPoint => ({
+      attributes: Object.assign(Object.create(null), a),
+      startTimeUnixNano: LATER,
+      timeUnixNano: time,
+      value,
+    });
+    const deltasOf = (points: NumberPoint[]) =>
+      n
+        .normalize(request([counterMetric(points)]), 0)
+        .observations.map((o) =>
+          o.kind === "increment" ? `${o.attributes[Attr.modelName]}:${o.delta}` : "",
+        );
+    const a = { [Attr.modelName]: "a", [Attr.endpoint]: "/p" };
+    const b = { [Attr.modelName]: "b", [Attr.endpoint]: "/p" };
+    expect(deltasOf([pt(a, 1, LATER + 1n), pt(b, 10, LATER + 1n)])).toEqual(["a:1", "b:10"]);
+    // same positions, same streams
+    expect(deltasOf([pt(a, 2, LATER + 2n), pt(b, 12, LATER + 2n)])).toEqual(["a:1", "b:2"]);
+    // swapped positions, and attributes in another order
+    const bSwapped = { [Attr.endpoint]: "/p", [Attr.modelName]: "b" };
+    expect(deltasOf([pt(bSwapped, 15, LATER + 3n), pt(a, 4, LATER + 3n)])).toEqual(["b:3", "a:2"]);
+    // a value that differs only in type is the same stream (the key is the same)
+    const c = { [Attr.modelName]: "c", [Attr.modelVersion]: 7 };
+    const cText = { [Attr.modelName]: "c", [Attr.modelVersion]: "7" };
+    expect(deltasOf([pt(c, 5, LATER + 4n)])).toEqual(["c:5"]);
+    expect(deltasOf([pt(cText, 8, LATER + 5n)])).toEqual(["c:3"]);
+    // one attribute more is another stream, at the same position
+    expect(deltasOf([pt({ ...cText, extra: "x" }, 9, LATER + 6n)])).toEqual(["c:9"]);
+    expect(deltasOf([pt(c, 9, LATER + 7n)])).toEqual(["c:1"]);
+    // an evicted stream is not found again at its position: it starts over
+    n.evictStale(Number.POSITIVE_INFINITY);
+    expect(n.streamCount).toBe(0);
+    expect(deltasOf([pt(c, 20, LATER + 8n)])).toEqual(["c:20"]);
+  });
+
   it("counts streams and level streams of every metric against one limit", () => {
     const n = new Normalizer(COLLECTOR_START, { maxStreams: 2 });
     const gauge: Metric = {

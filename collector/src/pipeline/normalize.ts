@@ -6,6 +6,7 @@
 import { ExpHistogram, type ExpHistogramJSON } from "@mlwatch/stats";
 import {
   type Attributes,
+  type AttrValue,
   type ExpHistogramPoint,
   type MetricsRequest,
   type NumberPoint,
@@ -64,30 +65,74 @@ export interface NormalizerLimits {
   wanted?: (metric: string) => boolean;
 }
 
-/** A tracked stream's last point; updated in place as points arrive. */
-class StreamState implements StreamMemo {
+const NO_NAMES: readonly string[] = [];
+
+/**
+ * What both kinds of tracked stream share: the memo slot, and the attribute
+ * names and values of the stream's last point, so that its next point (which
+ * an SDK sends at the same position of the next export) is recognised
+ * without building and hashing its key.
+ */
+abstract class Tracked implements StreamMemo {
   memo: unknown = undefined;
-  /** In the list of streams changed since the last checkpoint. */
-  dirty = false;
   /** False once evicted. */
   live = true;
+  /** The attributes of the stream's last point, in the order they came. */
+  names: readonly string[] = NO_NAMES;
+  values: AttrValue[] = [];
+
+  /** @param key the stream key (resource, scope, metric and point attributes), as checkpoints name it */
+  constructor(readonly key: string) {}
+
+  /** True when `attrs` holds exactly the remembered names, in order, with the same values: the same stream key. */
+  recognises(attrs: Attributes): boolean {
+    const names = this.names;
+    const values = this.values;
+    let j = 0;
+    for (const k in attrs) {
+      if (j >= names.length || k !== names[j] || attrs[k] !== values[j]) return false;
+      j++;
+    }
+    return j === names.length;
+  }
+
+  /** Remembers a point's attributes; `shared` is a names array to reuse when it is the same list. */
+  remember(attrs: Attributes, shared: readonly string[]): readonly string[] {
+    const values: AttrValue[] = [];
+    let same = true;
+    for (const k in attrs) {
+      if (values.length >= shared.length || shared[values.length] !== k) same = false;
+      values.push(attrs[k]);
+    }
+    this.names = same && values.length === shared.length ? shared : Object.keys(attrs);
+    this.values = values;
+    return this.names;
+  }
+}
+
+/** A tracked stream's last point; updated in place as points arrive. */
+class StreamState extends Tracked {
+  /** In the list of streams changed since the last checkpoint. */
+  dirty = false;
   constructor(
-    /** The stream key (resource, scope, metric and point attributes), as checkpoints name it. */
-    readonly key: string,
+    key: string,
     public start: bigint,
     public time: bigint,
     public last: number | ExpHistogram,
     public seenMs: number,
-  ) {}
+  ) {
+    super(key);
+  }
 }
 
 /** A level stream (gauge, cumulative up-down counter): only when it was last seen. */
-class LevelState implements StreamMemo {
-  memo: unknown = undefined;
+class LevelState extends Tracked {
   constructor(
-    readonly key: string,
+    key: string,
     public seenMs: number,
-  ) {}
+  ) {
+    super(key);
+  }
 }
 
 /**
@@ -98,6 +143,10 @@ class LevelState implements StreamMemo {
 class MetricStreams {
   readonly streams = new Map<string, StreamState>();
   readonly levels = new Map<string, LevelState>();
+  /** The stream of each point of the last request, by position. */
+  readonly order: Array<Tracked | undefined> = [];
+  /** The attribute names last remembered, shared by streams with the same list. */
+  names: readonly string[] = NO_NAMES;
   /** The resource, scope and metric part of the stream keys. */
   constructor(readonly prefix: string) {}
 }
@@ -137,6 +186,11 @@ export class Normalizer {
   /** Streams changed since the last checkpoint, in the order they first changed. */
   private dirty: StreamState[] = [];
   private readonly evicted = new Set<string>();
+  // The point being normalised: its metric's streams, attributes, position, and its attributes' key once built.
+  private pMs = new MetricStreams("");
+  private pAttrs: Attributes = Object.create(null);
+  private pIndex = 0;
+  private pKey: string | undefined = undefined;
 
   /**
    * @param startedAtNs collector start time; a cumulative stream that began
@@ -165,9 +219,52 @@ export class Normalizer {
     return r;
   }
 
-  /** For a stream not tracked in `streams`: true when it is a level stream already or there is room for one more. */
-  private hasRoom(ms: MetricStreams, attrsKey: string): boolean {
-    return ms.levels.has(attrsKey) || this.streamsTracked + this.levelsTracked < this.limits.maxStreams;
+  /** Starts on the index-th point of a metric. */
+  private at(ms: MetricStreams, attrs: Attributes, index: number): void {
+    this.pMs = ms;
+    this.pAttrs = attrs;
+    this.pIndex = index;
+    this.pKey = undefined;
+  }
+
+  /** The current point's attributes key. */
+  private key(): string {
+    if (this.pKey === undefined) this.pKey = attributesKey(this.pAttrs);
+    return this.pKey;
+  }
+
+  /** Records that the current point belongs to `t`, for the next request. */
+  private place(t: Tracked): void {
+    const ms = this.pMs;
+    ms.order[this.pIndex] = t;
+    if (!t.recognises(this.pAttrs)) ms.names = t.remember(this.pAttrs, ms.names);
+  }
+
+  /** The current point's tracked stream, if any. */
+  private findStream(): StreamState | undefined {
+    const ms = this.pMs;
+    const c = ms.order[this.pIndex];
+    if (c instanceof StreamState && c.live && c.recognises(this.pAttrs)) return c;
+    const s = this.stream(ms, this.key());
+    if (s !== undefined) this.place(s);
+    return s;
+  }
+
+  /** The current point's level stream, if any. */
+  private findLevel(): LevelState | undefined {
+    const ms = this.pMs;
+    const c = ms.order[this.pIndex];
+    if (c instanceof LevelState && c.live && c.recognises(this.pAttrs)) return c;
+    const l = ms.levels.get(this.key());
+    if (l !== undefined) this.place(l);
+    return l;
+  }
+
+  /** For a current point without a tracked stream: true when it is a level stream already or there is room for one more. */
+  private hasRoom(): boolean {
+    return (
+      this.pMs.levels.has(this.key()) || this.streamsTracked + this.levelsTracked < this.limits.maxStreams
+    );
   }
 
   private limitRejection(name: string): Rejection {
@@ -177,21 +274,24 @@ export class Normalizer {
     };
   }
 
-  /** Counts a level stream against the limit; undefined when it does not fit. */
-  private trackLevel(ms: MetricStreams, attrsKey: string, nowMs: number): LevelState | undefined {
-    const level = ms.levels.get(attrsKey);
+  /** Counts the current point's level stream against the limit; undefined when it does not fit. */
+  private trackLevel(nowMs: number): LevelState | undefined {
+    const level = this.findLevel();
     if (level !== undefined) {
       level.seenMs = nowMs;
       return level;
     }
+    const ms = this.pMs;
+    const key = this.key();
     if (
-      this.stream(ms, attrsKey) === undefined &&
+      this.stream(ms, key) === undefined &&
       this.streamsTracked + this.levelsTracked >= this.limits.maxStreams
     )
       return undefined;
-    const created = new LevelState(ms.prefix + attrsKey, nowMs);
-    ms.levels.set(attrsKey, created);
+    const created = new LevelState(ms.prefix + key, nowMs);
+    ms.levels.set(key, created);
     this.levelsTracked++;
+    this.place(created);
     return created;
   }
 
@@ -241,14 +341,21 @@ export class Normalizer {
           }
           const ms = this.metricStreams(scope, scopeKey, m.name);
           if (m.kind === "sum") {
-            for (const p of m.points) this.sumPoint(out, m.name, ms, p, m.temporality, m.monotonic, nowMs);
+            const points = m.points;
+            for (let i = 0; i < points.length; i++) {
+              this.at(ms, points[i].attributes, i);
+              this.sumPoint(out, m.name, points[i], m.temporality, m.monotonic, nowMs);
+            }
           } else if (m.kind === "gauge") {
-            for (const p of m.points) {
+            const points = m.points;
+            for (let i = 0; i < points.length; i++) {
+              const p = points[i];
               if (!Number.isFinite(p.value)) {
                 out.rejected.push({ reason: "non_finite", message: `${m.name}: gauge value ${p.value}` });
                 continue;
               }
-              const level = this.trackLevel(ms, attributesKey(p.attributes), nowMs);
+              this.at(ms, p.attributes, i);
+              const level = this.trackLevel(nowMs);
               if (level === undefined) {
                 out.rejected.push(this.limitRejection(m.name));
                 continue;
@@ -263,8 +370,13 @@ export class Normalizer {
               });
             }
           } else {
-            for (const p of m.points) this.expHistogramPoint(out, m.name, ms, p, m.temporality, nowMs);
+            const points = m.points;
+            for (let i = 0; i < points.length; i++) {
+              this.at(ms, points[i].attributes, i);
+              this.expHistogramPoint(out, m.name, points[i], m.temporality, nowMs);
+            }
           }
+          if (ms.order.length > m.points.length) ms.order.length = m.points.length;
           if (ms.streams.size === 0 && ms.levels.size === 0) scope.delete(m.name);
         }
         if (scope.size === 0) this.scopes.delete(scopeKey);
@@ -281,6 +393,7 @@ export class Normalizer {
         for (const [k, level] of ms.levels) {
           if (level.seenMs < cutoffMs) {
             ms.levels.delete(k);
+            level.live = false;
             this.levelsTracked--;
             n++;
           }
@@ -356,10 +469,8 @@ export class Normalizer {
     }
   }
 
-  /** Records a stream's new last point (in place when it is tracked already). */
+  /** Records the current point as its stream's new last point (in place when it is tracked already). */
   private update(
-    ms: MetricStreams,
-    attrsKey: string,
     prev: StreamState | undefined,
     start: bigint,
     time: bigint,
@@ -368,9 +479,12 @@ export class Normalizer {
   ): StreamState {
     let state = prev;
     if (state === undefined) {
-      state = new StreamState(ms.prefix + attrsKey, start, time, last, nowMs);
-      ms.streams.set(attrsKey, state);
+      const ms = this.pMs;
+      const key = this.key();
+      state = new StreamState(ms.prefix + key, start, time, last, nowMs);
+      ms.streams.set(key, state);
       this.streamsTracked++;
+      this.place(state);
     } else {
       state.start = start;
       state.time = time;
@@ -384,7 +498,6 @@ export class Normalizer {
   private sumPoint(
     out: NormalizeResult,
     name: string,
-    ms: MetricStreams,
     p: NumberPoint,
     temporality: Temporality,
     monotonic: boolean,
@@ -394,18 +507,17 @@ export class Normalizer {
       out.rejected.push({ reason: "non_finite", message: `${name}: value ${p.value}` });
       return;
     }
-    const ak = attributesKey(p.attributes);
     if (!monotonic) {
       // Up-down counters: a cumulative point is the stream's level; deltas add to the last level.
       let value = p.value;
       let memo: StreamState | LevelState | undefined;
       if (temporality !== Temporality.Delta) {
-        memo = this.trackLevel(ms, ak, nowMs);
+        memo = this.trackLevel(nowMs);
       } else {
-        const prev = this.stream(ms, ak);
-        if (prev !== undefined || this.hasRoom(ms, ak)) {
+        const prev = this.findStream();
+        if (prev !== undefined || this.hasRoom()) {
           value = (typeof prev?.last === "number" ? prev.last : 0) + p.value;
-          memo = this.update(ms, ak, prev, p.startTimeUnixNano, p.timeUnixNano, value, nowMs);
+          memo = this.update(prev, p.startTimeUnixNano, p.timeUnixNano, value, nowMs);
         }
       }
       if (memo === undefined) {
@@ -430,7 +542,7 @@ export class Normalizer {
       return;
     }
     if (temporality === Temporality.Delta) {
-      const memo = this.freshDelta(ms, ak, p, nowMs);
+      const memo = this.freshDelta(p, nowMs);
       if (memo === null) {
         out.skipped++;
         return;
@@ -445,8 +557,8 @@ export class Normalizer {
         });
       return;
     }
-    const prev = this.stream(ms, ak);
-    if (prev === undefined && !this.hasRoom(ms, ak)) {
+    const prev = this.findStream();
+    if (prev === undefined && !this.hasRoom()) {
       out.rejected.push(this.limitRejection(name));
       return;
     }
@@ -465,7 +577,7 @@ export class Normalizer {
     } else {
       delta = p.value - (prev.last as number);
     }
-    const state = this.update(ms, ak, prev, p.startTimeUnixNano, p.timeUnixNano, p.value, nowMs);
+    const state = this.update(prev, p.startTimeUnixNano, p.timeUnixNano, p.value, nowMs);
     if (delta > 0)
       out.observations.push({
         kind: "increment",
@@ -480,15 +592,13 @@ export class Normalizer {
   private expHistogramPoint(
     out: NormalizeResult,
     name: string,
-    ms: MetricStreams,
     p: ExpHistogramPoint,
     temporality: Temporality,
     nowMs: number,
   ): void {
-    const ak = attributesKey(p.attributes);
     let prev: StreamState | undefined;
     if (temporality !== Temporality.Delta) {
-      prev = this.stream(ms, ak);
+      prev = this.findStream();
       // Fast path, the steady state of a cumulative stream: the next point of the same run, at the
       // same scale. The previous point is updated in place and the delta comes out in one pass; in
       // every other case (invalid point, reset, new scale ...) nothing changed and the general path
@@ -524,7 +634,7 @@ export class Normalizer {
       return;
     }
     if (temporality === Temporality.Delta) {
-      const memo = this.freshDelta(ms, ak, p, nowMs);
+      const memo = this.freshDelta(p, nowMs);
       if (memo === null) {
         out.skipped++;
         return;
@@ -533,7 +643,7 @@ export class Normalizer {
         out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta: h, memo });
       return;
     }
-    if (prev === undefined && !this.hasRoom(ms, ak)) {
+    if (prev === undefined && !this.hasRoom()) {
       out.rejected.push(this.limitRejection(name));
       return;
     }
@@ -560,7 +670,7 @@ export class Normalizer {
         }
       }
     }
-    const state = this.update(ms, ak, prev, p.startTimeUnixNano, p.timeUnixNano, h, nowMs);
+    const state = this.update(prev, p.startTimeUnixNano, p.timeUnixNano, h, nowMs);
     if (delta && delta.count > 0) {
       // The stream's last point is updated in place by later points: never hand it out itself.
       if (delta === h) delta = h.clone();
@@ -582,14 +692,12 @@ export class Normalizer {
    * without being tracked (undefined: no duplicate detection for it).
    */
   private freshDelta(
-    ms: MetricStreams,
-    ak: string,
     p: { startTimeUnixNano: bigint; timeUnixNano: bigint },
     nowMs: number,
   ): StreamState | null | undefined {
-    const prev = this.stream(ms, ak);
+    const prev = this.findStream();
     if (prev && p.timeUnixNano <= prev.time) return null;
-    if (!prev && !this.hasRoom(ms, ak)) return undefined;
-    return this.update(ms, ak, prev, p.startTimeUnixNano, p.timeUnixNano, 0, nowMs);
+    if (!prev && !this.hasRoom()) return undefined;
+    return this.update(prev, p.startTimeUnixNano, p.timeUnixNano, 0, nowMs);
   }
 }
