@@ -377,6 +377,103 @@ function readOtlpRange(
   return true;
 }
 
+// Differences of advanceAtScale(), per range, before they are known to be wanted.
+const SCRATCH_POS = new Float64Array(DEFAULT_MAX_SIZE);
+const SCRATCH_NEG = new Float64Array(DEFAULT_MAX_SIZE);
+let OR_DTOTAL = 0;
+
+/**
+ * readOtlpRange(), containsRange() and the differences of otlpMinusRange()
+ * in one pass, for a point at the scale of `old`: false when the range is not
+ * valid for the fast path or does not contain `old` (which then has buckets
+ * outside the point's array, or more in some bucket). The difference at
+ * position k goes to scratch[k]; OR_DTOTAL is their sum, in order.
+ */
+function scanAtScale(
+  r: { offset: number; bucketCounts: number[] } | undefined | null,
+  sum: number,
+  old: Range,
+  scratch: Float64Array,
+): boolean {
+  OR_COUNTS = NO_COUNTS;
+  OR_OFFSET = 0;
+  OR_FIRST = 0;
+  OR_LAST = -1;
+  OR_SUM = sum;
+  OR_DTOTAL = 0;
+  if (r === undefined || r === null) return old.isEmpty;
+  if (typeof r !== "object") return false;
+  const offset = r.offset ?? 0;
+  const counts = r.bucketCounts ?? NO_COUNTS;
+  if (typeof offset !== "number" || !Number.isInteger(offset) || Math.abs(offset) > 2 ** 31) return false;
+  if (!Array.isArray(counts)) return false;
+  const n = counts.length;
+  if (n > DEFAULT_MAX_SIZE) return false;
+  const olo = old.lo;
+  const ohi = old.hi;
+  if (olo <= ohi && (olo < offset || ohi >= offset + n)) return false;
+  const oc = old.counts;
+  const ob = old.base;
+  let first = -1;
+  let last = -1;
+  let dTotal = 0;
+  for (let k = 0; k < n; k++) {
+    const c = counts[k];
+    if (typeof c !== "number" || !(c >= 0 && c < Number.POSITIVE_INFINITY)) return false;
+    sum += c;
+    if (c !== 0) {
+      if (first < 0) first = k;
+      last = k;
+    }
+    const i = offset + k;
+    let d = c;
+    if (i >= olo && i <= ohi) {
+      const v = oc[i - ob];
+      if (v !== 0) {
+        // subtract(): fail when v > c + tol(c); a difference within tol(v) of zero is zero
+        if (v > c && v > c + 1e-9 * Math.max(1, c)) return false;
+        d = c - v;
+        if (!(d > 1e-9 * Math.max(1, v))) d = 0;
+      }
+    }
+    scratch[k] = d;
+    dTotal += d;
+  }
+  OR_COUNTS = counts;
+  OR_OFFSET = offset;
+  if (first >= 0) {
+    OR_FIRST = first;
+    OR_LAST = last;
+  }
+  OR_SUM = sum;
+  OR_DTOTAL = dTotal;
+  return true;
+}
+
+/**
+ * Sets the empty range `out` to the differences scanAtScale() left in
+ * scratch[first..last] (bucket offset + k), laid out as otlpMinusRange()
+ * does; trimmed when the old range had buckets.
+ */
+function deltaFromScratch(
+  out: Range,
+  scratch: Float64Array,
+  offset: number,
+  first: number,
+  last: number,
+  total: number,
+  trim: boolean,
+): void {
+  if (first > last) return;
+  reserveTransient(out, offset + first, offset + last);
+  out.counts.set(scratch.subarray(first, last + 1), offset + first - out.base);
+  out.total = total;
+  if (trim) {
+    out.trim();
+    if (out.isEmpty) out.clear();
+  }
+}
+
 /**
  * checkContained() against OTLP counts: true when every bucket of `old`,
  * summed at a scale `os` steps coarser, fits under counts[first..last]
@@ -980,6 +1077,7 @@ export class ExpHistogram {
     ) {
       return undefined;
     }
+    if (os === 0) return this.advanceAtScale(p, count, zeroCount, zt, sum, min, max);
     // The two ranges: validated, trimmed to [first, last] and summed as fromOtlp() does.
     if (!readOtlpRange(p.positive, zeroCount)) return undefined;
     const pc = OR_COUNTS;
@@ -1022,6 +1120,67 @@ export class ExpHistogram {
     }
     this._zeroThreshold = zt;
     this._scale = scale;
+    this._count = count;
+    this._sum = sum;
+    this._min = min;
+    this._max = max;
+    this._zeroCount = zeroCount;
+    return delta;
+  }
+
+  /**
+   * advanceCumulative() for a point at this histogram's scale (the usual
+   * case): one pass per range validates the counts, checks containment and
+   * works out the differences (into a scratch array) before anything
+   * changes; then the delta and this histogram are written.
+   */
+  private advanceAtScale(
+    p: OtlpExpHistogramPoint,
+    count: number,
+    zeroCount: number,
+    zt: number,
+    sum: number,
+    min: number,
+    max: number,
+  ): ExpHistogram | null | undefined {
+    if (!scanAtScale(p.positive, zeroCount, this.pos, SCRATCH_POS)) return undefined;
+    const pc = OR_COUNTS;
+    const po = OR_OFFSET;
+    const pf = OR_FIRST;
+    const pl = OR_LAST;
+    const pd = OR_DTOTAL;
+    if (!scanAtScale(p.negative, OR_SUM, this.neg, SCRATCH_NEG)) return undefined;
+    const nc = OR_COUNTS;
+    const no = OR_OFFSET;
+    const nf = OR_FIRST;
+    const nl = OR_LAST;
+    const nd = OR_DTOTAL;
+    if (Math.abs(OR_SUM - count) > 1e-9 * Math.max(1, count)) return undefined;
+    if (this._zeroCount > zeroCount + tol(zeroCount)) return undefined;
+
+    let delta: ExpHistogram | null = null;
+    const cnt = count - this._count;
+    if (cnt > tol(this._count)) {
+      const d = new ExpHistogram();
+      d._zeroThreshold = zt;
+      d._scale = this._scale;
+      d._count = cnt;
+      const zc = zeroCount - this._zeroCount;
+      d._zeroCount = zc > tol(this._zeroCount) ? zc : 0;
+      d._sum = sum - this._sum;
+      deltaFromScratch(d.pos, SCRATCH_POS, po, pf, pl, pd, !this.pos.isEmpty);
+      deltaFromScratch(d.neg, SCRATCH_NEG, no, nf, nl, nd, !this.neg.isEmpty);
+      d._min = min;
+      d._max = max;
+      const [lo, hi] = d.occupiedExtent();
+      if (this._min <= min) d._min = Math.max(min, lo);
+      if (this._max >= max) d._max = Math.min(max, hi);
+      if (!d.hasBuckets()) d._scale = d.maxScale;
+      delta = d;
+    }
+    assignOtlpRange(this.pos, pc, po, pf, pl);
+    assignOtlpRange(this.neg, nc, no, nf, nl);
+    this._zeroThreshold = zt;
     this._count = count;
     this._sum = sum;
     this._min = min;
