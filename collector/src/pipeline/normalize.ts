@@ -406,6 +406,8 @@ export class Normalizer {
           }
         }
         if (ms.streams.size === 0 && ms.levels.size === 0) scope.delete(name);
+        const order = ms.order;
+        for (let i = 0; i < order.length; i++) if (order[i]?.live === false) order[i] = undefined;
       }
       if (scope.size === 0) this.scopes.delete(scopeKey);
     }

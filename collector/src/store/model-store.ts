@@ -94,13 +94,9 @@ class Route {
   /** The series once it exists. */
   series: Series | undefined = undefined;
   constructor(
-    readonly store: ModelStore,
     readonly spec: InstrumentSpec,
-    readonly family: Map<string, Series>,
     readonly key: string,
     readonly labels: Labels,
-    /** [instrument, key], as the dirty set holds it. */
-    readonly where: [string, string],
     /** Key of the stream's own label set when it went to the overflow series instead. */
     readonly cappedKey: string | undefined,
     /** Values of a negative feature sign: the histogram is mirrored. */
@@ -163,27 +159,31 @@ export class ModelStore {
   ingest(obs: Observation, nowMs: number): void {
     const memo = obs.memo;
     let route = memo?.memo;
+    // A route still holds when its series is still the one stored under its key (in this store), and,
+    // past the cap, when the stream's own label set still has no series and there is still no room.
+    let family = route instanceof Route ? this.families.get(route.spec.name) : undefined;
     if (
       !(route instanceof Route) ||
-      route.store !== this ||
+      family === undefined ||
       route.series === undefined ||
-      route.family.get(route.key) !== route.series ||
-      this.families.get(route.spec.name) !== route.family ||
+      family.get(route.key) !== route.series ||
       (route.cappedKey !== undefined &&
-        (route.family.has(route.cappedKey) || route.family.size < this.limits.maxSeriesPerMetric))
+        (family.has(route.cappedKey) || family.size < this.limits.maxSeriesPerMetric))
     ) {
-      route = this.route(obs);
-      if (route === undefined) {
+      const fresh = this.route(obs);
+      if (fresh === undefined) {
         this.ignoredPoints++;
         return;
       }
-      if (memo !== undefined) memo.memo = route;
+      if (memo !== undefined) memo.memo = fresh;
+      route = fresh;
+      family = this.families.get(fresh.spec.name) as Map<string, Series>;
     }
     const r = route as Route;
     if (r.cappedKey !== undefined) this.capped.set(r.spec.name, (this.capped.get(r.spec.name) ?? 0) + 1);
-    this.ingestInto(r, obs, nowMs);
+    this.ingestInto(family, r, obs, nowMs);
     const series = r.series;
-    if (series) this.dirty.set(series, r.where);
+    if (series && !this.dirty.has(series)) this.dirty.set(series, [r.spec.name, r.key]);
   }
 
   /** Works out where an observation goes: its instrument, family, series key and labels. */
@@ -205,13 +205,14 @@ export class ModelStore {
       key = labelsKey(labels);
     }
     const negative = obs.attributes[Attr.featureSign] === "negative";
-    return new Route(this, spec, family, key, labels, [spec.name, key], cappedKey, negative);
+    return new Route(spec, key, labels, cappedKey, negative);
   }
 
   /** Adds the observation to the route's series, creating the series first when needed. */
-  private ingestInto(route: Route, obs: Observation, nowMs: number): void {
-    const { family, spec, key, labels } = route;
-    let series = family.get(key);
+  private ingestInto(family: Map<string, Series>, route: Route, obs: Observation, nowMs: number): void {
+    const { spec, key, labels } = route;
+    // A route checked by ingest() holds its series; a new one looks it up.
+    let series = route.series ?? family.get(key);
     route.series = series;
     switch (obs.kind) {
       case "increment": {

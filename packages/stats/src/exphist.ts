@@ -567,69 +567,6 @@ function reserveTransient(r: Range, lo: number, hi: number): void {
 }
 
 /**
- * For advanceCumulative(): sets the empty range `out` to the new counts
- * minus `mine` (as otlpMinusRange() does) and `mine` to the new counts (as
- * assignOtlpRange() does), in one pass when both are at the same scale.
- */
-function advanceRange(
-  out: Range,
-  mine: Range,
-  counts: number[],
-  offset: number,
-  first: number,
-  last: number,
-  os: number,
-): void {
-  const lo = offset + first;
-  const hi = offset + last;
-  if (os !== 0 || first > last || (!mine.isEmpty && (mine.lo < lo || mine.hi > hi))) {
-    otlpMinusRange(out, counts, offset, first, last, mine, os);
-    assignOtlpRange(mine, counts, offset, first, last);
-    return;
-  }
-  // mine's occupied range lies within [lo, hi]: one loop reads each old count, then overwrites it.
-  reserveTransient(out, lo, hi);
-  const dc = out.counts;
-  const db = out.base;
-  const oc = mine.counts;
-  const ob = mine.base;
-  const olo = mine.lo;
-  const ohi = mine.hi;
-  let mc = oc;
-  let mb = ob;
-  if (lo < ob || hi >= ob + oc.length) {
-    reallocateFor(mine, lo, hi);
-    mc = mine.counts;
-    mb = mine.base;
-  } else {
-    mine.lo = lo;
-    mine.hi = hi;
-  }
-  let dTotal = 0;
-  let mTotal = 0;
-  for (let i = lo; i <= hi; i++) {
-    const have = counts[i - offset];
-    const v = i >= olo && i <= ohi ? oc[i - ob] : 0;
-    let d = have;
-    if (v !== 0) {
-      // subtract(): a count left within tol(v) of zero is zero (v > 0 here)
-      d = have - v;
-      if (!(d > 1e-9 * Math.max(1, v))) d = 0;
-    }
-    dc[i - db] = d;
-    dTotal += d;
-    mc[i - mb] = have;
-    mTotal += have;
-  }
-  out.total = dTotal;
-  mine.total = mTotal;
-  if (olo <= ohi) {
-    out.trim();
-    if (out.isEmpty) out.clear();
-  }
-}
-
-/**
  * Gives the range a new, zeroed array for [lo, hi] (at most DEFAULT_MAX_SIZE
  * buckets), with a quarter more room, centred: a stream's cumulative range
  * keeps widening a little, and each new array costs about as much as a step.
@@ -1105,8 +1042,8 @@ export class ExpHistogram {
       const zc = zeroCount - this._zeroCount;
       d._zeroCount = zc > tol(this._zeroCount) ? zc : 0;
       d._sum = sum - this._sum;
-      advanceRange(d.pos, this.pos, pc, po, pf, pl, os);
-      advanceRange(d.neg, this.neg, nc, no, nf, nl, os);
+      otlpMinusRange(d.pos, pc, po, pf, pl, this.pos, os);
+      otlpMinusRange(d.neg, nc, no, nf, nl, this.neg, os);
       d._min = min;
       d._max = max;
       const [lo, hi] = d.occupiedExtent();
@@ -1114,10 +1051,9 @@ export class ExpHistogram {
       if (this._max >= max) d._max = Math.min(max, hi);
       if (!d.hasBuckets()) d._scale = d.maxScale;
       delta = d;
-    } else {
-      assignOtlpRange(this.pos, pc, po, pf, pl);
-      assignOtlpRange(this.neg, nc, no, nf, nl);
     }
+    assignOtlpRange(this.pos, pc, po, pf, pl);
+    assignOtlpRange(this.neg, nc, no, nf, nl);
     this._zeroThreshold = zt;
     this._scale = scale;
     this._count = count;
