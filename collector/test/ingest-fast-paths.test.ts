@@ -5,6 +5,7 @@
 import { Attr, Instruments } from "@mlwatch/semconv";
 import { ExpHistogram } from "@mlwatch/stats";
 import { describe, expect, it } from "vitest";
+import { decodeMetricsProto } from "../src/otlp/index.js";
 import {
   type ExpHistogramPoint,
   type Metric,
@@ -14,6 +15,7 @@ import {
 } from "../src/otlp/types.js";
 import { Normalizer, type Observation } from "../src/pipeline/normalize.js";
 import { type HistogramSeries, ModelStore, OVERFLOW } from "../src/store/model-store.js";
+import { cat, f64, fDouble, metric, metricsRequest, sum, T0, T1 } from "./otlp/pb.js";
 
 const COLLECTOR_START = 2_000_000_000_000n;
 const LATER = 3_000_000_000_000n;
@@ -316,5 +318,18 @@ describe("store routes per replica stream", () => {
     expect(all.count).toBe(3);
     expect(all.min).toBe(-3);
     expect(all.max).toBe(-1);
+  });
+});
+
+describe("protobuf timestamps", () => {
+  it("decodes every point's times exactly, however they repeat or alternate", () => {
+    const times = [T0, T1, T0, T0 + 1n, T1, 2n ** 64n - 1n, 0n, T0 + 1n, T0 + (1n << 32n), T0];
+    const point = (start: bigint, time: bigint, v: number) => cat(f64(2, start), f64(3, time), fDouble(4, v));
+    const points = times.map((t, i) => point(times[(i + 3) % times.length], t, i));
+    const req = decodeMetricsProto(metricsRequest({ metrics: [metric("m", sum(2, true, ...points))] }));
+    const got = req.resourceMetrics[0].scopeMetrics[0].metrics[0].points as NumberPoint[];
+    expect(got.map((p) => [p.startTimeUnixNano, p.timeUnixNano, p.value])).toEqual(
+      times.map((t, i) => [times[(i + 3) % times.length], t, i]),
+    );
   });
 });

@@ -128,12 +128,43 @@ export class ProtoReader extends BinaryReader {
     return p + n;
   }
 
+  // Timestamps repeat: every point of an export has the same time, and a stream's points the same
+  // start time. The last two fixed64 values read are kept, so that a repeat costs no new BigInt.
+  private t0Lo = -1;
+  private t0Hi = -1;
+  private t0: bigint = 0n;
+  private t1Lo = -1;
+  private t1Hi = -1;
+  private t1: bigint = 0n;
+
   /** fixed64 as an exact bigint (timestamps). */
   readFixed64Big(end: number): bigint {
     const p = this.pos;
     if (p + 8 > end) truncated();
     this.pos = p + 8;
-    return this.dv.getBigUint64(p, true);
+    const dv = this.dv;
+    const lo = dv.getUint32(p, true);
+    const hi = dv.getUint32(p + 4, true);
+    if (lo === this.t0Lo && hi === this.t0Hi) return this.t0;
+    if (lo === this.t1Lo && hi === this.t1Hi) {
+      // keep the most recent in slot 0
+      const v = this.t1;
+      this.t1Lo = this.t0Lo;
+      this.t1Hi = this.t0Hi;
+      this.t1 = this.t0;
+      this.t0Lo = lo;
+      this.t0Hi = hi;
+      this.t0 = v;
+      return v;
+    }
+    const v = dv.getBigUint64(p, true);
+    this.t1Lo = this.t0Lo;
+    this.t1Hi = this.t0Hi;
+    this.t1 = this.t0;
+    this.t0Lo = lo;
+    this.t0Hi = hi;
+    this.t0 = v;
+    return v;
   }
 
   /** fixed64 as a number; above 2^53-1 is an error. */
