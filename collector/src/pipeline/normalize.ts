@@ -35,7 +35,11 @@ export type Observation =
       value: number;
       memo?: StreamMemo;
     }
-  /** New values of an exponential histogram. */
+  /**
+   * New values of an exponential histogram. The delta is the consumer's to
+   * merge or clone at once, not to keep as it is: its bucket arrays may be
+   * views into a buffer shared with other deltas (ExpHistogram.advanceCumulative).
+   */
   | { kind: "histogram"; metric: string; attributes: Attributes; delta: ExpHistogram; memo?: StreamMemo };
 
 export interface Rejection {
