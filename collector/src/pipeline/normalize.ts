@@ -102,13 +102,17 @@ abstract class Tracked implements StreamMemo {
 
   /** Remembers a point's attributes; `shared` is a names array to reuse when it is the same list. */
   remember(attrs: Attributes, shared: readonly string[]): readonly string[] {
-    const values: AttrValue[] = [];
-    let same = true;
-    for (const k in attrs) {
-      if (values.length >= shared.length || shared[values.length] !== k) same = false;
-      values.push(attrs[k]);
+    const keys = Object.keys(attrs);
+    const n = keys.length;
+    let same = n === shared.length;
+    // sized once: an array grown by push() would hold room for 17 values
+    const values: AttrValue[] = new Array(n);
+    for (let j = 0; j < n; j++) {
+      const k = keys[j];
+      if (same && shared[j] !== k) same = false;
+      values[j] = attrs[k];
     }
-    this.names = same && values.length === shared.length ? shared : Object.keys(attrs);
+    this.names = same ? shared : keys;
     this.values = values;
     return this.names;
   }
