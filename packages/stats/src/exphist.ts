@@ -910,27 +910,7 @@ export class ExpHistogram {
       mine.trim();
       if (mine.isEmpty) mine.clear();
     }
-    const zc = me._zeroCount - o._zeroCount;
-    me._zeroCount = zc > tol(o._zeroCount) ? zc : 0;
-    const cnt = me._count - o._count;
-    me._count = cnt > tol(o._count) ? cnt : 0;
-    me._rejected = Math.max(0, me._rejected - o._rejected);
-    if (me._count === 0) {
-      me._sum = 0;
-      me._min = Number.POSITIVE_INFINITY;
-      me._max = Number.NEGATIVE_INFINITY;
-      me._zeroCount = 0;
-      me.pos.clear();
-      me.neg.clear();
-      me._scale = me.maxScale;
-    } else {
-      me._sum -= o._sum;
-      const [lo, hi] = me.occupiedExtent();
-      // only an extreme that `other` may have removed can move, and only inwards to a bucket bound
-      if (o._min <= me._min) me._min = Math.max(me._min, lo);
-      if (o._max >= me._max) me._max = Math.min(me._max, hi);
-      if (!me.hasBuckets()) me._scale = me.maxScale;
-    }
+    me.settleAfterSubtract(o);
     this.assign(me);
   }
 
@@ -949,6 +929,11 @@ export class ExpHistogram {
     checkContained("negative", this.neg, o.neg, os, this._scale);
     removeContained(this.pos, o.pos, os);
     removeContained(this.neg, o.neg, os);
+    this.settleAfterSubtract(o);
+  }
+
+  /** The bookkeeping after `o`'s buckets left this one: counts, sum, and extremes that can only move inwards. */
+  private settleAfterSubtract(o: ExpHistogram): void {
     const zc = this._zeroCount - o._zeroCount;
     this._zeroCount = zc > tol(o._zeroCount) ? zc : 0;
     const cnt = this._count - o._count;
@@ -965,6 +950,7 @@ export class ExpHistogram {
     } else {
       this._sum -= o._sum;
       const [lo, hi] = this.occupiedExtent();
+      // only an extreme that `other` may have removed can move, and only inwards to a bucket bound
       if (o._min <= this._min) this._min = Math.max(this._min, lo);
       if (o._max >= this._max) this._max = Math.min(this._max, hi);
       if (!this.hasBuckets()) this._scale = this.maxScale;
