@@ -1030,23 +1030,13 @@ export class ExpHistogram {
       d._sum = sum - this._sum;
       otlpMinusRange(d.pos, pc, po, pf, pl, this.pos, os);
       otlpMinusRange(d.neg, nc, no, nf, nl, this.neg, os);
-      d._min = min;
-      d._max = max;
-      const [lo, hi] = d.occupiedExtent();
-      if (this._min <= min) d._min = Math.max(min, lo);
-      if (this._max >= max) d._max = Math.min(max, hi);
-      if (!d.hasBuckets()) d._scale = d.maxScale;
+      d.settleDeltaExtremes(this._min, this._max, min, max);
       delta = d;
     }
     assignOtlpRange(this.pos, pc, po, pf, pl);
     assignOtlpRange(this.neg, nc, no, nf, nl);
-    this._zeroThreshold = zt;
     this._scale = scale;
-    this._count = count;
-    this._sum = sum;
-    this._min = min;
-    this._max = max;
-    this._zeroCount = zeroCount;
+    this.takePointTotals(zt, count, sum, min, max, zeroCount);
     return delta;
   }
 
@@ -1092,23 +1082,44 @@ export class ExpHistogram {
       d._sum = sum - this._sum;
       deltaFromScratch(d.pos, SCRATCH_POS, po, pf, pl, pd, !this.pos.isEmpty);
       deltaFromScratch(d.neg, SCRATCH_NEG, no, nf, nl, nd, !this.neg.isEmpty);
-      d._min = min;
-      d._max = max;
-      const [lo, hi] = d.occupiedExtent();
-      if (this._min <= min) d._min = Math.max(min, lo);
-      if (this._max >= max) d._max = Math.min(max, hi);
-      if (!d.hasBuckets()) d._scale = d.maxScale;
+      d.settleDeltaExtremes(this._min, this._max, min, max);
       delta = d;
     }
     assignOtlpRange(this.pos, pc, po, pf, pl);
     assignOtlpRange(this.neg, nc, no, nf, nl);
+    this.takePointTotals(zt, count, sum, min, max, zeroCount);
+    return delta;
+  }
+
+  /** The scalar fields of a cumulative point this histogram now stands for (its ranges already set). */
+  private takePointTotals(
+    zt: number,
+    count: number,
+    sum: number,
+    min: number,
+    max: number,
+    zeroCount: number,
+  ): void {
     this._zeroThreshold = zt;
     this._count = count;
     this._sum = sum;
     this._min = min;
     this._max = max;
     this._zeroCount = zeroCount;
-    return delta;
+  }
+
+  /**
+   * Min and max of a delta between cumulative points: the new point's, except
+   * where the previous point already held that extreme, which then narrows
+   * to the delta's own buckets.
+   */
+  private settleDeltaExtremes(prevMin: number, prevMax: number, min: number, max: number): void {
+    this._min = min;
+    this._max = max;
+    const [lo, hi] = this.occupiedExtent();
+    if (prevMin <= min) this._min = Math.max(min, lo);
+    if (prevMax >= max) this._max = Math.min(max, hi);
+    if (!this.hasBuckets()) this._scale = this.maxScale;
   }
 
   /** [smallest, largest] value that the occupied buckets (and zero bucket) can hold. */
