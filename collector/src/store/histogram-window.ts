@@ -1,39 +1,60 @@
-// A sliding window of exponential histograms, built for memory: only the
-// current slot is a live (growable) histogram; every finished slot is
-// packed (ExpHistogram.pack: ~40 bytes plus a byte or two per occupied
-// bucket) into one byte buffer per series, so a window of N slots costs
-// about one histogram plus N small records, not N histograms. Old slots drop
-// off the front as the window moves.
+// A sliding window of exponential histograms, built for memory: every slot,
+// the one being filled included, is kept packed (ExpHistogram.pack: ~40
+// bytes plus a byte or two per occupied bucket) in one byte buffer per
+// series, so a window of N slots costs N small records and no live
+// histogram. A delta joins the newest slot through ExpHistogram.mergePacked,
+// which walks the packed counts without unpacking them. Old slots drop off
+// the front as the window moves.
 
 import { ExpHistogram, type ExpHistogramJSON } from "@mlwatch/stats";
 import type { SlotJSON } from "./sliding-window.js";
 
 const NONE = new Uint8Array(0);
 
-function writeVarint(out: number[], v: number): void {
+function varintLength(v: number): number {
+  let n = 1;
   while (v >= 0x80) {
-    out.push((v % 0x80) | 0x80);
     v = Math.floor(v / 0x80);
+    n++;
   }
-  out.push(v);
+  return n;
 }
 
-/** Reads a varint at `at`; returns [value, next offset]. */
-function readVarint(buf: Uint8Array, at: number): [number, number] {
+/** Writes v as a varint at `at`; returns the next offset. */
+function writeVarint(buf: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    buf[at++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  buf[at++] = v;
+  return at;
+}
+
+// readVarint() hands its second result back through here rather than in a fresh array.
+let READ_AT = 0;
+
+/** Reads a varint at `at`; the offset after it is left in READ_AT. */
+function readVarint(buf: Uint8Array, at: number): number {
   let v = 0;
   let mul = 1;
   for (;;) {
     const b = buf[at++];
     v += (b & 0x7f) * mul;
-    if (b < 0x80) return [v, at];
+    if (b < 0x80) {
+      READ_AT = at;
+      return v;
+    }
     mul *= 0x80;
   }
 }
 
 export class HistogramWindow {
-  private current: { slot: number; h: ExpHistogram } | undefined;
-  /** Finished slots, oldest first, as records: slot id (varint), length (varint), packed histogram. */
-  private sealed: Uint8Array = NONE;
+  /** The slots held, oldest first, as records: slot id (varint), length (varint), packed histogram. */
+  private records: Uint8Array = NONE;
+  /** Slot id of the newest record (meaningless while there are none). */
+  private newestSlot = 0;
+  /** Offset of the newest record in `records`. */
+  private newestAt = 0;
 
   constructor(
     private readonly slotMs: number,
@@ -47,114 +68,100 @@ export class HistogramWindow {
     return Math.floor(timeMs / this.slotMs);
   }
 
-  /** Adds values observed at timeMs (collector receive time). */
+  /** Adds values observed at timeMs (collector receive time). `delta` is read, never kept. */
   add(timeMs: number, delta: ExpHistogram): void {
     const slot = this.slotOf(timeMs);
-    const cur = this.current;
-    if (cur && slot <= cur.slot) {
-      // Late data for an older slot still in the window lands in the current slot.
-      if (slot > cur.slot - this.slotCount) cur.h.merge(delta);
+    if (this.records.length > 0 && slot <= this.newestSlot) {
+      // Late data for an older slot still in the window lands in the newest slot.
+      if (slot > this.newestSlot - this.slotCount) this.mergeIntoNewest(delta);
       return;
     }
-    if (cur) this.seal(slot);
-    this.current = { slot, h: delta.clone() };
+    this.append(slot, delta.packView());
   }
 
-  /** The merge of every slot within the window ending at nowMs (the current slot included). */
+  /** The merge of every slot within the window ending at nowMs. */
   merged(nowMs: number): ExpHistogram {
     const newest = this.slotOf(nowMs);
     const oldest = newest - this.slotCount + 1;
-    // A current slot the clock has moved past is finished: pack it now.
-    if (this.current && this.current.slot < newest) this.seal(newest);
     let out: ExpHistogram | undefined;
-    this.forEachSealed((slot, bytes) => {
+    this.forEachRecord((slot, bytes) => {
       if (slot < oldest || slot > newest) return;
       const h = ExpHistogram.unpack(bytes);
       if (out) out.merge(h);
       else out = h;
     });
-    const cur = this.current;
-    if (cur && cur.slot >= oldest && cur.slot <= newest) {
-      if (out) out.merge(cur.h);
-      else out = cur.h.clone();
-    }
     return out ?? new ExpHistogram();
   }
 
   /** Every slot held, oldest first (for checkpoints). */
   toJSON(): SlotJSON<ExpHistogramJSON>[] {
     const out: SlotJSON<ExpHistogramJSON>[] = [];
-    this.forEachSealed((slot, bytes) => out.push({ slot, value: ExpHistogram.unpack(bytes).toJSON() }));
-    if (this.current) out.push({ slot: this.current.slot, value: this.current.h.toJSON() });
+    this.forEachRecord((slot, bytes) => out.push({ slot, value: ExpHistogram.unpack(bytes).toJSON() }));
     return out;
   }
 
-  /** Restores slots from a checkpoint (all packed; the next add starts a new current slot). */
+  /** Restores slots from a checkpoint (replacing what is held). */
   load(slots: SlotJSON<ExpHistogramJSON>[]): void {
-    const sorted = [...slots].sort((a, b) => a.slot - b.slot);
-    const parts: Uint8Array[] = [];
-    for (const s of sorted) parts.push(this.record(s.slot, ExpHistogram.fromJSON(s.value).pack()));
-    this.sealed = concat(parts);
-    this.current = undefined;
+    this.records = NONE;
+    for (const s of [...slots].sort((a, b) => a.slot - b.slot))
+      this.append(s.slot, ExpHistogram.fromJSON(s.value).packView());
   }
 
-  /** Bytes held for finished slots (for memory accounting). */
+  /** Bytes held for the window (for memory accounting). */
   get packedBytes(): number {
-    return this.sealed.length;
+    return this.records.length;
   }
 
-  /** Packs the current slot onto the end, dropping slots that have left the window ending at `newest`. */
-  private seal(newest: number): void {
-    const cur = this.current;
-    if (!cur) return;
-    this.current = undefined;
-    const oldest = newest - this.slotCount + 1;
-    let keepFrom = this.sealed.length;
+  /** Adds a record (copying `packed`) for a slot newer than any held, dropping the slots that leave the window. */
+  private append(slot: number, packed: Uint8Array): void {
+    const oldest = slot - this.slotCount + 1;
+    const old = this.records;
+    let keepFrom = old.length;
     let at = 0;
-    while (at < this.sealed.length) {
-      const [slot, a] = readVarint(this.sealed, at);
-      const [len, b] = readVarint(this.sealed, a);
-      if (slot >= oldest) {
+    while (at < old.length) {
+      const s = readVarint(old, at);
+      const len = readVarint(old, READ_AT);
+      if (s >= oldest) {
         keepFrom = at;
         break;
       }
-      at = b + len;
+      at = READ_AT + len;
     }
-    const kept = this.sealed.subarray(keepFrom);
-    const parts = cur.slot >= oldest ? [kept, this.record(cur.slot, cur.h.pack())] : [kept];
-    this.sealed = concat(parts);
+    const kept = old.length - keepFrom;
+    const out = new Uint8Array(kept + varintLength(slot) + varintLength(packed.length) + packed.length);
+    out.set(old.subarray(keepFrom), 0);
+    writeVarint(out, writeVarint(out, kept, slot), packed.length);
+    out.set(packed, out.length - packed.length);
+    this.records = out;
+    this.newestSlot = slot;
+    this.newestAt = kept;
   }
 
-  private record(slot: number, packed: Uint8Array): Uint8Array {
-    const head: number[] = [];
-    writeVarint(head, slot);
-    writeVarint(head, packed.length);
-    const out = new Uint8Array(head.length + packed.length);
-    out.set(head);
-    out.set(packed, head.length);
-    return out;
+  /** Merges a delta into the newest slot, rewriting its record. */
+  private mergeIntoNewest(delta: ExpHistogram): void {
+    const old = this.records;
+    const slot = readVarint(old, this.newestAt);
+    const len = readVarint(old, READ_AT);
+    const body = old.subarray(READ_AT, READ_AT + len);
+    const merged = ExpHistogram.mergePacked(body, delta);
+    if (merged === body) return;
+    const at = this.newestAt;
+    const out = new Uint8Array(at + varintLength(slot) + varintLength(merged.length) + merged.length);
+    out.set(old.subarray(0, at), 0);
+    writeVarint(out, writeVarint(out, at, slot), merged.length);
+    out.set(merged, out.length - merged.length);
+    this.records = out;
   }
 
-  private forEachSealed(fn: (slot: number, bytes: Uint8Array) => void): void {
+  private forEachRecord(fn: (slot: number, bytes: Uint8Array) => void): void {
+    const buf = this.records;
     let at = 0;
-    while (at < this.sealed.length) {
-      const [slot, a] = readVarint(this.sealed, at);
-      const [len, b] = readVarint(this.sealed, a);
-      fn(slot, this.sealed.subarray(b, b + len));
-      at = b + len;
+    while (at < buf.length) {
+      const slot = readVarint(buf, at);
+      const len = readVarint(buf, READ_AT);
+      const start = READ_AT;
+      fn(slot, buf.subarray(start, start + len));
+      at = start + len;
     }
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  if (n === 0) return NONE;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

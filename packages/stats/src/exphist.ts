@@ -90,10 +90,19 @@ class PackWriter {
     this.n += 8;
   }
 
-  done(): Uint8Array {
-    return this.buf.slice(0, this.n);
+  /** The bytes written so far, as a view that the next reset() reuses. */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.n);
+  }
+
+  reset(): void {
+    this.n = 0;
   }
 }
+
+// One writer for every pack(): it keeps the room it has grown to, so packing
+// allocates only its result.
+const WRITER = new PackWriter();
 
 class PackReader {
   private readonly view: DataView;
@@ -1175,7 +1184,17 @@ export class ExpHistogram {
    * bytes per occupied bucket. Read back with ExpHistogram.unpack().
    */
   pack(): Uint8Array {
-    const w = new PackWriter();
+    return this.packView().slice();
+  }
+
+  /**
+   * pack() without the copy: a view of a buffer that the next pack,
+   * packView or mergePacked call overwrites. For callers that copy the
+   * bytes into storage of their own at once.
+   */
+  packView(): Uint8Array {
+    const w = WRITER;
+    w.reset();
     const whole = (v: number) => Number.isSafeInteger(v) && v >= 0;
     const integral =
       whole(this._count) &&
@@ -1202,7 +1221,7 @@ export class ExpHistogram {
       w.zigzag(r.lo);
       for (let i = r.lo; i <= r.hi; i++) num(r.counts[i - r.base]);
     }
-    return w.done();
+    return w.written();
   }
 
   /** The histogram packed by pack(); throws on bytes that are not one. */
@@ -1242,6 +1261,84 @@ export class ExpHistogram {
     }
     if (!r.atEnd) throw new Error("ExpHistogram.unpack: trailing bytes");
     return h;
+  }
+
+  /**
+   * pack() of `unpack(packed)` merged with `h`, without unpacking when both
+   * hold whole counts at the same scale and zero threshold and the union of
+   * their buckets fits (the usual case of a window slot taking the next
+   * delta): one walk over the packed counts and h's buckets. Returns `packed`
+   * itself when h adds nothing, and otherwise, like packView(), a view that
+   * the next pack, packView or mergePacked call overwrites.
+   */
+  static mergePacked(packed: Uint8Array, h: ExpHistogram): Uint8Array {
+    if (h._count === 0 && h._rejected === 0) return packed;
+    const r = new PackReader(packed);
+    const head = r.byte();
+    const scale = r.zigzag();
+    const zt = r.float();
+    if (
+      head !== (PACK_VERSION | PACK_INTEGRAL) ||
+      scale !== h._scale ||
+      zt !== h._zeroThreshold ||
+      scale > MAX_SCALE
+    ) {
+      return ExpHistogram.mergeUnpacked(packed, h);
+    }
+    const sum = r.float();
+    const min = r.float();
+    const max = r.float();
+    const count = r.varint() + h._count;
+    const zeroCount = r.varint() + h._zeroCount;
+    const rejected = r.varint() + h._rejected;
+    const whole = (v: number) => Number.isSafeInteger(v) && v >= 0;
+    if (!whole(count) || !whole(zeroCount) || !whole(rejected)) return ExpHistogram.mergeUnpacked(packed, h);
+    const w = WRITER;
+    w.reset();
+    w.byte(PACK_VERSION | PACK_INTEGRAL);
+    w.zigzag(scale);
+    w.float(zt);
+    w.float(sum + h._sum);
+    w.float(h._min < min ? h._min : min);
+    w.float(h._max > max ? h._max : max);
+    w.varint(count);
+    w.varint(zeroCount);
+    w.varint(rejected);
+    for (const theirs of [h.pos, h.neg]) {
+      const n = r.varint();
+      const lo = n === 0 ? 0 : r.zigzag();
+      const hi = lo + n - 1;
+      if (theirs.isEmpty) {
+        // copy the packed range as it is
+        w.varint(n);
+        if (n === 0) continue;
+        w.zigzag(lo);
+        for (let i = 0; i < n; i++) w.varint(r.varint());
+        continue;
+      }
+      const outLo = n === 0 || theirs.lo < lo ? theirs.lo : lo;
+      const outHi = n === 0 || theirs.hi > hi ? theirs.hi : hi;
+      if (outHi - outLo + 1 > DEFAULT_MAX_SIZE) return ExpHistogram.mergeUnpacked(packed, h);
+      w.varint(outHi - outLo + 1);
+      w.zigzag(outLo);
+      const tc = theirs.counts;
+      const tb = theirs.base;
+      for (let i = outLo; i <= outHi; i++) {
+        let v = i >= lo && i <= hi ? r.varint() : 0;
+        if (i >= theirs.lo && i <= theirs.hi) v += tc[i - tb];
+        if (!whole(v)) return ExpHistogram.mergeUnpacked(packed, h);
+        w.varint(v);
+      }
+    }
+    if (!r.atEnd) throw new Error("ExpHistogram.unpack: trailing bytes");
+    return w.written();
+  }
+
+  /** mergePacked() the long way. */
+  private static mergeUnpacked(packed: Uint8Array, h: ExpHistogram): Uint8Array {
+    const u = ExpHistogram.unpack(packed);
+    u.merge(h);
+    return u.packView();
   }
 
   /**
