@@ -176,12 +176,21 @@ export function attributesKey(attrs: Attributes): string {
       break;
     }
   }
-  let s = "";
+  const parts: string[] = [];
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
-    s += `${k}\u0001${String(attrs[k])}\u0002`;
+    parts.push(k, "\u0001", String(attrs[k]), "\u0002");
   }
-  return s;
+  return parts.join("");
+}
+
+/**
+ * a + b as one flat string. V8 keeps `a + b` as a rope (a 32-byte node per
+ * concatenation, pointing at both parts); a key kept for a stream's lifetime
+ * is stored flat instead, with no nodes behind it.
+ */
+function flatConcat(a: string, b: string): string {
+  return [a, b].join("");
 }
 
 export class Normalizer {
@@ -296,7 +305,7 @@ export class Normalizer {
       this.streamsTracked + this.levelsTracked >= this.limits.maxStreams
     )
       return undefined;
-    const created = new LevelState(ms.prefix + key, nowMs);
+    const created = new LevelState(flatConcat(ms.prefix, key), nowMs);
     ms.levels.set(key, created);
     this.levelsTracked++;
     this.place(created);
@@ -307,7 +316,7 @@ export class Normalizer {
   private metricStreams(scope: Map<string, MetricStreams>, scopeKey: string, name: string): MetricStreams {
     let ms = scope.get(name);
     if (ms === undefined) {
-      ms = new MetricStreams(`${scopeKey}${name}\u0003`);
+      ms = new MetricStreams([scopeKey, name, "\u0003"].join(""));
       scope.set(name, ms);
     }
     return ms;
@@ -491,7 +500,7 @@ export class Normalizer {
     if (state === undefined) {
       const ms = this.pMs;
       const key = this.key();
-      state = new StreamState(ms.prefix + key, start, time, last, nowMs);
+      state = new StreamState(flatConcat(ms.prefix, key), start, time, last, nowMs);
       ms.streams.set(key, state);
       this.streamsTracked++;
       this.place(state);

@@ -104,10 +104,11 @@ class Route {
   ) {}
 }
 
+/** The key of a label set (flat: it is kept for the series' lifetime; see flatConcat). */
 function labelsKey(labels: Labels): string {
-  let s = "";
-  for (const k in labels) s += `${labels[k]}\u0001`;
-  return s;
+  const parts: string[] = [];
+  for (const k in labels) parts.push(labels[k], "\u0001");
+  return parts.join("");
 }
 
 /** A histogram of magnitudes of negative values, turned back into the negative range. */
