@@ -12,6 +12,7 @@ import {
   type NumberPoint,
   Temporality,
 } from "../otlp/types.js";
+import { rewriteBytes } from "../store/byte-room.js";
 
 /**
  * A slot kept with each tracked replica stream, for whoever consumes its
@@ -118,6 +119,9 @@ abstract class Tracked implements StreamMemo {
   }
 }
 
+// Stands for one cumulative stream's last histogram at a time while its next point is differenced.
+const CUMULATIVE = new ExpHistogram();
+
 /** A tracked stream's last point; updated in place as points arrive. */
 class StreamState extends Tracked {
   /** In the list of streams changed since the last checkpoint. */
@@ -126,7 +130,8 @@ class StreamState extends Tracked {
     key: string,
     public start: bigint,
     public time: bigint,
-    public last: number | ExpHistogram,
+    /** The last value, or the last histogram packed (ExpHistogram.pack: a fifth of its live size). */
+    public last: number | Uint8Array,
     public seenMs: number,
   ) {
     super(key);
@@ -455,7 +460,7 @@ export class Normalizer {
         body: {
           start: String(s.start),
           time: String(s.time),
-          last: typeof s.last === "number" ? s.last : s.last.toJSON(),
+          last: typeof s.last === "number" ? s.last : ExpHistogram.unpack(s.last).toJSON(),
           seenMs: s.seenMs,
         },
       });
@@ -472,7 +477,7 @@ export class Normalizer {
       key,
       BigInt(body.start),
       BigInt(body.time),
-      typeof body.last === "number" ? body.last : ExpHistogram.fromJSON(body.last),
+      typeof body.last === "number" ? body.last : ExpHistogram.fromJSON(body.last).pack(),
       body.seenMs,
     );
     const old = this.restored.get(key);
@@ -493,7 +498,7 @@ export class Normalizer {
     prev: StreamState | undefined,
     start: bigint,
     time: bigint,
-    last: number | ExpHistogram,
+    last: number | Uint8Array,
     nowMs: number,
   ): StreamState {
     let state = prev;
@@ -619,17 +624,19 @@ export class Normalizer {
     if (temporality !== Temporality.Delta) {
       prev = this.findStream();
       // Fast path, the steady state of a cumulative stream: the next point of the same run, at the
-      // same scale. The previous point is updated in place and the delta comes out in one pass; in
-      // every other case (invalid point, reset, new scale ...) nothing changed and the general path
-      // below decides, with the same outcome it always had.
+      // same scale. The previous point, unpacked into a scratch histogram, is advanced in place and
+      // the delta comes out in one pass; in every other case (invalid point, reset, new scale ...)
+      // nothing changed and the general path below decides, with the same outcome it always had.
       if (
         prev !== undefined &&
         prev.start === p.startTimeUnixNano &&
         p.timeUnixNano > prev.time &&
         typeof prev.last !== "number"
       ) {
-        const delta = prev.last.advanceCumulative(p);
+        CUMULATIVE.unpackFrom(prev.last);
+        const delta = CUMULATIVE.advanceCumulative(p);
         if (delta !== undefined) {
+          prev.last = rewriteBytes(prev.last, CUMULATIVE.packView());
           prev.time = p.timeUnixNano;
           prev.seenMs = nowMs;
           this.markDirty(prev);
@@ -677,7 +684,7 @@ export class Normalizer {
       out.skipped++;
       return;
     } else {
-      const last = prev.last as ExpHistogram;
+      const last = ExpHistogram.unpack(prev.last as Uint8Array);
       if (h.count < last.count || h.scale > last.scale) {
         delta = h; // count dropped or scale went up without a new start time: a reset
       } else {
@@ -689,10 +696,9 @@ export class Normalizer {
         }
       }
     }
-    const state = this.update(prev, p.startTimeUnixNano, p.timeUnixNano, h, nowMs);
+    const packed = rewriteBytes(typeof prev?.last === "object" ? prev.last : undefined, h.packView());
+    const state = this.update(prev, p.startTimeUnixNano, p.timeUnixNano, packed, nowMs);
     if (delta && delta.count > 0) {
-      // The stream's last point is updated in place by later points: never hand it out itself.
-      if (delta === h) delta = h.clone();
       out.observations.push({
         kind: "histogram",
         metric: name,

@@ -1,12 +1,13 @@
 // A sliding window of exponential histograms, built for memory: every slot,
 // the one being filled included, is kept packed (ExpHistogram.pack: ~40
 // bytes plus a byte or two per occupied bucket) in one byte buffer per
-// series, so a window of N slots costs N small records and no live
-// histogram. A delta joins the newest slot through ExpHistogram.mergePacked,
+// series (with a little spare room, see byte-room.ts), so a window of N
+// slots costs N small records and no live histogram. A delta joins the newest slot through ExpHistogram.mergePacked,
 // which walks the packed counts without unpacking them. Old slots drop off
 // the front as the window moves.
 
 import { ExpHistogram, type ExpHistogramJSON } from "@mlwatch/stats";
+import { withRoom } from "./byte-room.js";
 import type { SlotJSON } from "./sliding-window.js";
 
 const NONE = new Uint8Array(0);
@@ -49,11 +50,12 @@ function readVarint(buf: Uint8Array, at: number): number {
 }
 
 export class HistogramWindow {
-  /** The slots held, oldest first, as records: slot id (varint), length (varint), packed histogram. */
+  /** The slots held, oldest first, in records[0, length): slot id (varint), length (varint), packed histogram. */
   private records: Uint8Array = NONE;
+  private length = 0;
   /** Slot id of the newest record (meaningless while there are none). */
   private newestSlot = 0;
-  /** Offset of the newest record in `records`. */
+  /** Offset of the newest record. */
   private newestAt = 0;
 
   constructor(
@@ -71,7 +73,7 @@ export class HistogramWindow {
   /** Adds values observed at timeMs (collector receive time). `delta` is read, never kept. */
   add(timeMs: number, delta: ExpHistogram): void {
     const slot = this.slotOf(timeMs);
-    if (this.records.length > 0 && slot <= this.newestSlot) {
+    if (this.length > 0 && slot <= this.newestSlot) {
       // Late data for an older slot still in the window lands in the newest slot.
       if (slot > this.newestSlot - this.slotCount) this.mergeIntoNewest(delta);
       return;
@@ -103,11 +105,12 @@ export class HistogramWindow {
   /** Restores slots from a checkpoint (replacing what is held). */
   load(slots: SlotJSON<ExpHistogramJSON>[]): void {
     this.records = NONE;
+    this.length = 0;
     for (const s of [...slots].sort((a, b) => a.slot - b.slot))
       this.append(s.slot, ExpHistogram.fromJSON(s.value).packView());
   }
 
-  /** Bytes held for the window (for memory accounting). */
+  /** Bytes held for the window, spare room included (for memory accounting). */
   get packedBytes(): number {
     return this.records.length;
   }
@@ -115,48 +118,55 @@ export class HistogramWindow {
   /** Adds a record (copying `packed`) for a slot newer than any held, dropping the slots that leave the window. */
   private append(slot: number, packed: Uint8Array): void {
     const oldest = slot - this.slotCount + 1;
-    const old = this.records;
-    let keepFrom = old.length;
+    const buf = this.records;
+    let keepFrom = this.length;
     let at = 0;
-    while (at < old.length) {
-      const s = readVarint(old, at);
-      const len = readVarint(old, READ_AT);
+    while (at < this.length) {
+      const s = readVarint(buf, at);
+      const len = readVarint(buf, READ_AT);
       if (s >= oldest) {
         keepFrom = at;
         break;
       }
       at = READ_AT + len;
     }
-    const kept = old.length - keepFrom;
-    const out = new Uint8Array(kept + varintLength(slot) + varintLength(packed.length) + packed.length);
-    out.set(old.subarray(keepFrom), 0);
-    writeVarint(out, writeVarint(out, kept, slot), packed.length);
-    out.set(packed, out.length - packed.length);
-    this.records = out;
+    const kept = this.length - keepFrom;
+    this.writeRecord(keepFrom, kept, slot, packed);
     this.newestSlot = slot;
     this.newestAt = kept;
   }
 
   /** Merges a delta into the newest slot, rewriting its record. */
   private mergeIntoNewest(delta: ExpHistogram): void {
-    const old = this.records;
-    const slot = readVarint(old, this.newestAt);
-    const len = readVarint(old, READ_AT);
-    const body = old.subarray(READ_AT, READ_AT + len);
+    const slot = readVarint(this.records, this.newestAt);
+    const len = readVarint(this.records, READ_AT);
+    const body = this.records.subarray(READ_AT, READ_AT + len);
     const merged = ExpHistogram.mergePacked(body, delta);
-    if (merged === body) return;
-    const at = this.newestAt;
-    const out = new Uint8Array(at + varintLength(slot) + varintLength(merged.length) + merged.length);
-    out.set(old.subarray(0, at), 0);
-    writeVarint(out, writeVarint(out, at, slot), merged.length);
-    out.set(merged, out.length - merged.length);
-    this.records = out;
+    if (merged !== body) this.writeRecord(0, this.newestAt, slot, merged);
+  }
+
+  /**
+   * Keeps the `kept` bytes at `from` (moved to the start) followed by a
+   * record for `slot`, in place when the buffer has room (see byte-room.ts).
+   */
+  private writeRecord(from: number, kept: number, slot: number, packed: Uint8Array): void {
+    const need = kept + varintLength(slot) + varintLength(packed.length) + packed.length;
+    let buf = this.records;
+    if (need <= buf.length) {
+      if (from > 0) buf.copyWithin(0, from, from + kept);
+    } else {
+      buf = withRoom(need);
+      buf.set(this.records.subarray(from, from + kept), 0);
+      this.records = buf;
+    }
+    buf.set(packed, writeVarint(buf, writeVarint(buf, kept, slot), packed.length));
+    this.length = need;
   }
 
   private forEachRecord(fn: (slot: number, bytes: Uint8Array) => void): void {
     const buf = this.records;
     let at = 0;
-    while (at < buf.length) {
+    while (at < this.length) {
       const slot = readVarint(buf, at);
       const len = readVarint(buf, READ_AT);
       const start = READ_AT;

@@ -73,11 +73,19 @@ class PackWriter {
 
   varint(v: number): void {
     this.room(10);
-    while (v >= 0x80) {
-      this.buf[this.n++] = (v % 0x80) | 0x80;
+    const b = this.buf;
+    let n = this.n;
+    while (v >= 0x10000000) {
+      // past 2^28 the bit operators would wrap
+      b[n++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);
     }
-    this.buf[this.n++] = v;
+    while (v >= 0x80) {
+      b[n++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    b[n++] = v;
+    this.n = n;
   }
 
   zigzag(v: number): void {
@@ -104,6 +112,21 @@ class PackWriter {
 // allocates only its result.
 const WRITER = new PackWriter();
 
+/** A range as pack() writes it: span, first index, then the counts (varints when `integral`). */
+function packRange(w: PackWriter, r: Range, integral: boolean): void {
+  if (r.isEmpty) {
+    w.varint(0);
+    return;
+  }
+  w.varint(r.hi - r.lo + 1);
+  w.zigzag(r.lo);
+  const c = r.counts;
+  const from = r.lo - r.base;
+  const to = r.hi - r.base;
+  if (integral) for (let i = from; i <= to; i++) w.varint(c[i]);
+  else for (let i = from; i <= to; i++) w.float(c[i]);
+}
+
 class PackReader {
   private readonly view: DataView;
   private n = 0;
@@ -122,6 +145,15 @@ class PackReader {
   }
 
   varint(): number {
+    // one byte: the common case of a slot's bucket count
+    const n = this.n;
+    if (n < this.buf.length) {
+      const b = this.buf[n];
+      if (b < 0x80) {
+        this.n = n + 1;
+        return b;
+      }
+    }
     let v = 0;
     let mul = 1;
     for (let i = 0; i < 8; i++) {
@@ -1212,55 +1244,69 @@ export class ExpHistogram {
     num(this._count);
     num(this._zeroCount);
     num(this._rejected);
-    for (const r of [this.pos, this.neg]) {
-      if (r.isEmpty) {
-        w.varint(0);
-        continue;
-      }
-      w.varint(r.hi - r.lo + 1);
-      w.zigzag(r.lo);
-      for (let i = r.lo; i <= r.hi; i++) num(r.counts[i - r.base]);
-    }
+    packRange(w, this.pos, integral);
+    packRange(w, this.neg, integral);
     return w.written();
   }
 
   /** The histogram packed by pack(); throws on bytes that are not one. */
   static unpack(buf: Uint8Array, opts: ExpHistogramOptions = {}): ExpHistogram {
+    const h = new ExpHistogram(opts);
+    h.readPacked(buf, false);
+    return h;
+  }
+
+  /**
+   * Sets this histogram to a packed one (as unpack() would make it with this
+   * histogram's options), keeping its own bucket arrays when they have room:
+   * for one scratch histogram that stands for many packed ones in turn.
+   * Throws on bytes that are not a packed histogram, leaving this one unusable.
+   */
+  unpackFrom(buf: Uint8Array): void {
+    this.readPacked(buf, true);
+  }
+
+  /** unpack() into this histogram: bucket arrays of exactly the packed span, or (`roomy`) of maxSize, reused. */
+  private readPacked(buf: Uint8Array, roomy: boolean): void {
     const r = new PackReader(buf);
     const head = r.byte();
     if ((head & ~PACK_INTEGRAL) !== PACK_VERSION)
       throw new Error("ExpHistogram.unpack: not a packed histogram");
     const integral = (head & PACK_INTEGRAL) !== 0;
     const num = () => (integral ? r.varint() : r.float());
-    const scale = r.zigzag();
-    const zeroThreshold = r.float();
-    const h = new ExpHistogram({ ...opts, zeroThreshold });
-    h._scale = scale;
-    h._sum = r.float();
-    h._min = r.float();
-    h._max = r.float();
-    h._count = num();
-    h._zeroCount = num();
-    h._rejected = num();
-    for (const range of [h.pos, h.neg]) {
+    this._scale = r.zigzag();
+    this._zeroThreshold = r.float();
+    this._sum = r.float();
+    this._min = r.float();
+    this._max = r.float();
+    this._count = num();
+    this._zeroCount = num();
+    this._rejected = num();
+    for (const range of [this.pos, this.neg]) {
       const n = r.varint();
+      if (!range.isEmpty) range.counts.fill(0, range.lo - range.base, range.hi - range.base + 1);
+      range.lo = 0;
+      range.hi = -1;
+      range.total = 0;
       if (n === 0) continue;
-      if (n > h.maxSize) throw new Error("ExpHistogram.unpack: more buckets than maxSize");
+      if (n > this.maxSize) throw new Error("ExpHistogram.unpack: more buckets than maxSize");
       const lo = r.zigzag();
-      range.counts = new Float64Array(n);
-      range.base = lo;
+      const cap = roomy ? this.maxSize : n;
+      if (!roomy || range.counts.length < cap) range.counts = new Float64Array(cap);
+      const c = range.counts;
+      range.base = lo - ((cap - n) >> 1);
       range.lo = lo;
       range.hi = lo + n - 1;
+      const at = lo - range.base;
       let total = 0;
       for (let i = 0; i < n; i++) {
         const v = num();
-        range.counts[i] = v;
+        c[at + i] = v;
         total += v;
       }
       range.total = total;
     }
     if (!r.atEnd) throw new Error("ExpHistogram.unpack: trailing bytes");
-    return h;
   }
 
   /**

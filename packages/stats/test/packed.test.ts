@@ -106,6 +106,28 @@ describe("pack / unpack", () => {
     expect(ExpHistogram.mergePacked(packed, new ExpHistogram())).toBe(packed);
   });
 
+  it("unpackFrom turns one scratch histogram into each packed one in turn, as unpack would", () => {
+    fc.assert(
+      fc.property(fc.array(values, { minLength: 1, maxLength: 6 }), (groups) => {
+        const scratch = new ExpHistogram();
+        for (const xs of groups) {
+          const h = new ExpHistogram();
+          for (const x of xs) h.record(x);
+          scratch.unpackFrom(h.pack());
+          expect(scratch.toJSON()).toEqual(ExpHistogram.unpack(h.pack()).toJSON());
+          // what is left of an earlier, wider histogram must not leak in when the range widens again
+          const want = ExpHistogram.unpack(h.pack());
+          for (const x of [...(groups[0] ?? []).slice(0, 20), 1e5, -1e-3]) {
+            scratch.record(x);
+            want.record(x);
+          }
+          expect(scratch.toJSON()).toEqual(want.toJSON());
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("refuses bytes that are not a packed histogram", () => {
     expect(() => ExpHistogram.unpack(new Uint8Array([1, 2, 3]))).toThrow(/not a packed histogram/);
     const good = new ExpHistogram();
