@@ -5,9 +5,10 @@
 //    (cumulative, as the SDK sends them) are decoded, normalised (cumulative → delta)
 //    and stored by Collector.ingestMetrics, in data points per second, for protobuf and
 //    for OTLP/JSON, next to JSON.parse alone on the same OTLP/JSON text.
-// 2. Memory per active exponential-histogram series with a 1 h window (10 s slots):
-//    every slot holds data, as for a model that serves all the time. Measured on many
-//    series in a child process with --expose-gc, with a breakdown of where it goes.
+// 2. Memory per active exponential-histogram series with a 1 h window: every slot holds
+//    data, as for a model that serves all the time; cumulative points (as the OTel SDKs
+//    send them, mlwatch's included) and delta. Measured in child processes with
+//    --expose-gc, per extra series between 400 and 2000 series.
 // 3. RSS of a collector holding ~100k active series (default 5 min window), in a child process.
 //
 // Each throughput figure is the median of several timed runs after a warm-up.
@@ -205,12 +206,16 @@ export async function ingestThroughput() {
 
 // ---- memory, in child processes with --expose-gc
 
-/** A decoded delta request with one exponential-histogram point per series, built without the wire. */
-function histogramRequest(series, timeNs, values, r, metric = "ml.request.duration") {
+/**
+ * A decoded request with one exponential-histogram point per series, built without the wire:
+ * `values` new values per series; with `running` (one ExpHistogram per series, kept by the
+ * caller) the points are cumulative, as the OTel SDKs (and mlwatch's) send them, else delta.
+ */
+function histogramRequest(series, timeNs, values, r, metric, running, startNs) {
   const points = [];
+  const feature = metric === "ml.feature.value";
   for (let s = 0; s < series; s++) {
-    const h = new ExpHistogram();
-    const feature = metric === "ml.feature.value";
+    const h = running ? running[s] : new ExpHistogram();
     for (let k = 0; k < values; k++)
       h.record(feature ? 50 + 10 * normal(r) : Math.exp(Math.log(0.05) + 0.5 * normal(r)));
     const j = h.toJSON();
@@ -218,11 +223,9 @@ function histogramRequest(series, timeNs, values, r, metric = "ml.request.durati
       attributes: Object.assign(Object.create(null), {
         "ml.model.name": `model-${s >> 4}`,
         "ml.model.version": "1.0.0",
-        ...(metric === "ml.feature.value"
-          ? { "ml.feature.name": `f${s & 15}` }
-          : { "ml.endpoint": `/e${s & 15}` }),
+        ...(feature ? { "ml.feature.name": `f${s & 15}` } : { "ml.endpoint": `/e${s & 15}` }),
       }),
-      startTimeUnixNano: timeNs - 10_000_000_000n,
+      startTimeUnixNano: running ? startNs : timeNs - 10_000_000_000n,
       timeUnixNano: timeNs,
       count: j.count,
       sum: j.sum,
@@ -248,7 +251,7 @@ function histogramRequest(series, timeNs, values, r, metric = "ml.request.durati
                 unit: "s",
                 description: "",
                 kind: "exponential_histogram",
-                temporality: 1,
+                temporality: running ? 2 : 1,
                 points,
               },
             ],
@@ -273,13 +276,12 @@ function memoryAfterGc() {
 }
 
 /**
- * Child: memory per exponential-histogram series with a 1 h window, once the
- * window is full. `metric` is ml.feature.value (a feature: window only) or
- * ml.request.duration (latency: window plus the running total and classic
- * buckets kept for Prometheus); 30 values per series per 10 s export.
+ * Child: memory held for `series` exponential-histogram series with a 1 h window, once the
+ * window is full. `metric` is ml.feature.value (a feature: window only) or ml.request.duration
+ * (latency: window plus the running total and classic buckets kept for Prometheus); 30 values
+ * per series per 10 s export, cumulative or delta.
  */
-function childSeriesMemory(metric, slotSeconds) {
-  const SERIES = 400;
+function childSeriesMemory(metric, slotSeconds, temporality, series) {
   const EXPORTS = 360; // one hour of 10 s exports
   const VALUES = 30;
   const config = parseConfig({
@@ -291,16 +293,26 @@ function childSeriesMemory(metric, slotSeconds) {
   const t0 = Date.now();
   const c = new Collector(config, () => {});
   const before = memoryAfterGc();
-  for (let i = 0; i < EXPORTS; i++) {
+  // The replicas' own running histograms (cumulative): dropped before the last measurement.
+  const running =
+    temporality === "cumulative" ? Array.from({ length: series }, () => new ExpHistogram()) : undefined;
+  const startNs = BigInt(t0) * 1_000_000n;
+  // A cumulative stream's first point is its reference; the next 360 fill the hour.
+  c.ingestMetrics(histogramRequest(series, startNs, VALUES, r, metric, running, startNs), t0);
+  for (let i = 1; i <= EXPORTS; i++) {
     const nowMs = t0 + i * 10_000;
-    c.ingestMetrics(histogramRequest(SERIES, BigInt(nowMs) * 1_000_000n, VALUES, r, metric), nowMs);
+    c.ingestMetrics(
+      histogramRequest(series, BigInt(nowMs) * 1_000_000n, VALUES, r, metric, running, startNs),
+      nowMs,
+    );
   }
-  // An analysis pass packs the slot the clock has left, as it does in the running collector.
+  // An analysis pass, as the running collector makes every few seconds.
   c.analyzeNow(t0 + EXPORTS * 10_000);
-  const full = (memoryAfterGc() - before) / SERIES;
+  running?.splice(0);
+  const held = memoryAfterGc() - before;
   let packed = 0;
   for (const s of c.store.series(metric)) packed += s.window.packedBytes;
-  return { full, packedPerSeries: packed / SERIES, slots: Math.ceil(3600 / slotSeconds) };
+  return { held, packed, slots: Math.ceil(3600 / slotSeconds) };
 }
 
 /** Child: RSS with ~100k active series of the SDK's mix, default 5 min window of 10 s slots. */
@@ -434,27 +446,36 @@ function inChild(name) {
   return JSON.parse(r.stdout);
 }
 
+/**
+ * Memory per series: what 2000 series hold minus what 400 hold, per extra series, so that
+ * what the collector holds once (code, caches, the analysis snapshot's fixed part) is not
+ * spread over the series.
+ */
+function perSeries(metric, slotSeconds, temporality) {
+  const [A, B] = [400, 2000];
+  const a = inChild(`series-memory:${metric}:${slotSeconds}:${temporality}:${A}`);
+  const b = inChild(`series-memory:${metric}:${slotSeconds}:${temporality}:${B}`);
+  return { bytes: (b.held - a.held) / (B - A), packed: b.packed / B, slots: b.slots };
+}
+
 function memoryRows() {
   const MB = 1024 * 1024;
   const rows = [];
-  for (const [metric, label] of [
-    ["ml.feature.value", "feature"],
-    ["ml.request.duration", "latency"],
+  for (const [metric, label, slotSeconds, temporality] of [
+    ["ml.feature.value", "feature", 300, "cumulative"],
+    ["ml.feature.value", "feature", 300, "delta"],
+    ["ml.feature.value", "feature", 60, "cumulative"],
+    ["ml.feature.value", "feature", 10, "cumulative"],
+    ["ml.request.duration", "latency", 300, "cumulative"],
   ]) {
-    for (const slotSeconds of [300, 60, 10]) {
-      const s = inChild(`series-memory:${metric}:${slotSeconds}`);
-      const target = metric === "ml.feature.value" && slotSeconds === 300 ? " (target ≤ 4 KiB)" : "";
-      rows.push({
-        name: `${label} series, 1 h window of ${s.slots} × ${slotSeconds} s slots, full${target}`,
-        value: s.full / 1024,
-        unit: "KiB/series",
-      });
-      rows.push({
-        name: "    of which packed finished slots",
-        value: s.packedPerSeries / 1024,
-        unit: "KiB/series",
-      });
-    }
+    const s = perSeries(metric, slotSeconds, temporality);
+    const target = label === "feature" && slotSeconds === 300 ? " (target ≤ 4 KiB)" : "";
+    rows.push({
+      name: `${label} series, ${temporality}, 1 h window of ${s.slots} × ${slotSeconds} s slots${target}`,
+      value: s.bytes / 1024,
+      unit: "KiB/series",
+    });
+    rows.push({ name: "    of which the window's packed slots", value: s.packed / 1024, unit: "KiB/series" });
   }
   const m = inChild("many-series");
   rows.push(
@@ -478,8 +499,11 @@ export async function run() {
 
 const child = process.argv.find((a) => a.startsWith("--child="))?.slice(8);
 if (child) {
-  const [kind, metric, slotSeconds] = child.split(":");
-  const out = kind === "series-memory" ? childSeriesMemory(metric, Number(slotSeconds)) : childManySeries();
+  const [kind, metric, slotSeconds, temporality, series] = child.split(":");
+  const out =
+    kind === "series-memory"
+      ? childSeriesMemory(metric, Number(slotSeconds), temporality, Number(series))
+      : childManySeries();
   process.stdout.write(JSON.stringify(out));
 } else if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   console.log(`node ${process.version}`);
