@@ -127,13 +127,16 @@ function packRange(w: PackWriter, r: Range, integral: boolean): void {
   else for (let i = from; i <= to; i++) w.float(c[i]);
 }
 
+// float64 bytes go through these (little-endian platforms, as Node's are) instead of a DataView,
+// which costs more to create than reading a whole small histogram.
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
+
 class PackReader {
-  private readonly view: DataView;
   private n = 0;
 
-  constructor(private readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
+  constructor(private readonly buf: Uint8Array) {}
 
   get atEnd(): boolean {
     return this.n === this.buf.length;
@@ -171,10 +174,13 @@ class PackReader {
   }
 
   float(): number {
-    if (this.n + 8 > this.buf.length) throw new Error("ExpHistogram.unpack: truncated");
-    const v = this.view.getFloat64(this.n, true);
-    this.n += 8;
-    return v;
+    const n = this.n;
+    if (n + 8 > this.buf.length) throw new Error("ExpHistogram.unpack: truncated");
+    const b = this.buf;
+    if (BIG_ENDIAN) for (let i = 0; i < 8; i++) F64_BYTES[7 - i] = b[n + i];
+    else for (let i = 0; i < 8; i++) F64_BYTES[i] = b[n + i];
+    this.n = n + 8;
+    return F64[0];
   }
 }
 
@@ -1282,7 +1288,8 @@ export class ExpHistogram {
     this._count = num();
     this._zeroCount = num();
     this._rejected = num();
-    for (const range of [this.pos, this.neg]) {
+    for (let which = 0; which < 2; which++) {
+      const range = which === 0 ? this.pos : this.neg;
       const n = r.varint();
       if (!range.isEmpty) range.counts.fill(0, range.lo - range.base, range.hi - range.base + 1);
       range.lo = 0;
@@ -1299,10 +1306,18 @@ export class ExpHistogram {
       range.hi = lo + n - 1;
       const at = lo - range.base;
       let total = 0;
-      for (let i = 0; i < n; i++) {
-        const v = num();
-        c[at + i] = v;
-        total += v;
+      if (integral) {
+        for (let i = 0; i < n; i++) {
+          const v = r.varint();
+          c[at + i] = v;
+          total += v;
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const v = r.float();
+          c[at + i] = v;
+          total += v;
+        }
       }
       range.total = total;
     }
