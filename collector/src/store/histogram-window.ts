@@ -49,6 +49,11 @@ function readVarint(buf: Uint8Array, at: number): number {
   }
 }
 
+// Each further slot of a merge is unpacked into this one histogram: a histogram of
+// its own per slot would cost a bucket array allocated outside the heap, several
+// times the price of the merge itself.
+const SLOT = new ExpHistogram();
+
 export class HistogramWindow {
   /** The slots held, oldest first, in records[0, length): slot id (varint), length (varint), packed histogram. */
   private records: Uint8Array = NONE;
@@ -88,9 +93,12 @@ export class HistogramWindow {
     let out: ExpHistogram | undefined;
     this.forEachRecord((slot, bytes) => {
       if (slot < oldest || slot > newest) return;
-      const h = ExpHistogram.unpack(bytes);
-      if (out) out.merge(h);
-      else out = h;
+      if (out === undefined) {
+        out = ExpHistogram.unpack(bytes);
+      } else {
+        SLOT.unpackFrom(bytes);
+        out.merge(SLOT);
+      }
     });
     return out ?? new ExpHistogram();
   }

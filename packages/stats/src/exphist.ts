@@ -88,6 +88,30 @@ class PackWriter {
     this.n = n;
   }
 
+  /** varint() of c[from..to], whole numbers below 2^53 (a tight loop: most are one byte). */
+  varints(c: Float64Array, from: number, to: number): void {
+    this.room(10 * (to - from + 1));
+    const b = this.buf;
+    let n = this.n;
+    for (let i = from; i <= to; i++) {
+      let v = c[i];
+      if (v < 0x80) {
+        b[n++] = v;
+        continue;
+      }
+      while (v >= 0x10000000) {
+        b[n++] = (v % 0x80) | 0x80;
+        v = Math.floor(v / 0x80);
+      }
+      while (v >= 0x80) {
+        b[n++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      b[n++] = v;
+    }
+    this.n = n;
+  }
+
   zigzag(v: number): void {
     this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
   }
@@ -123,7 +147,7 @@ function packRange(w: PackWriter, r: Range, integral: boolean): void {
   const c = r.counts;
   const from = r.lo - r.base;
   const to = r.hi - r.base;
-  if (integral) for (let i = from; i <= to; i++) w.varint(c[i]);
+  if (integral) w.varints(c, from, to);
   else for (let i = from; i <= to; i++) w.float(c[i]);
 }
 
