@@ -504,7 +504,7 @@ function scanAtScale(
         // subtract(): fail when v > c + tol(c); a difference within tol(v) of zero is zero
         if (v > c && v > c + 1e-9 * Math.max(1, c)) return false;
         d = c - v;
-        if (!(d > 1e-9 * Math.max(1, v))) d = 0;
+        if (!(d > 1e-9 * (v > 1 ? v : 1))) d = 0;
       }
     }
     scratch[k] = d;
