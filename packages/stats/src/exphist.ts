@@ -52,6 +52,21 @@ function rangeIsWhole(r: Range): boolean {
   return true;
 }
 
+/** Writes the whole number v (< 2^53) as a varint at b[n]; returns the next offset. */
+function putVarint(b: Uint8Array, n: number, v: number): number {
+  while (v >= 0x10000000) {
+    // past 2^28 the bit operators would wrap
+    b[n++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  while (v >= 0x80) {
+    b[n++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  b[n++] = v;
+  return n;
+}
+
 /** Growable byte buffer for pack(). */
 class PackWriter {
   private buf = new Uint8Array(64);
@@ -73,42 +88,15 @@ class PackWriter {
 
   varint(v: number): void {
     this.room(10);
-    const b = this.buf;
-    let n = this.n;
-    while (v >= 0x10000000) {
-      // past 2^28 the bit operators would wrap
-      b[n++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    while (v >= 0x80) {
-      b[n++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    b[n++] = v;
-    this.n = n;
+    this.n = putVarint(this.buf, this.n, v);
   }
 
-  /** varint() of c[from..to], whole numbers below 2^53 (a tight loop: most are one byte). */
+  /** varint() of c[from..to], whole numbers below 2^53. */
   varints(c: Float64Array, from: number, to: number): void {
     this.room(10 * (to - from + 1));
     const b = this.buf;
     let n = this.n;
-    for (let i = from; i <= to; i++) {
-      let v = c[i];
-      if (v < 0x80) {
-        b[n++] = v;
-        continue;
-      }
-      while (v >= 0x10000000) {
-        b[n++] = (v % 0x80) | 0x80;
-        v = Math.floor(v / 0x80);
-      }
-      while (v >= 0x80) {
-        b[n++] = (v & 0x7f) | 0x80;
-        v >>>= 7;
-      }
-      b[n++] = v;
-    }
+    for (let i = from; i <= to; i++) n = putVarint(b, n, c[i]);
     this.n = n;
   }
 
