@@ -58,6 +58,8 @@ export class HistogramWindow {
   /** The slots held, oldest first, in records[0, length): slot id (varint), length (varint), packed histogram. */
   private records: Uint8Array = NONE;
   private length = 0;
+  /** Number of records held. */
+  private held = 0;
   /** Slot id of the newest record (meaningless while there are none). */
   private newestSlot = 0;
   /** Offset of the newest record. */
@@ -114,6 +116,7 @@ export class HistogramWindow {
   load(slots: SlotJSON<ExpHistogramJSON>[]): void {
     this.records = NONE;
     this.length = 0;
+    this.held = 0;
     for (const s of [...slots].sort((a, b) => a.slot - b.slot))
       this.append(s.slot, ExpHistogram.fromJSON(s.value).packView());
   }
@@ -136,9 +139,11 @@ export class HistogramWindow {
         keepFrom = at;
         break;
       }
+      this.held--;
       at = READ_AT + len;
     }
     const kept = this.length - keepFrom;
+    this.held++;
     this.writeRecord(keepFrom, kept, slot, packed);
     this.newestSlot = slot;
     this.newestAt = kept;
@@ -156,6 +161,8 @@ export class HistogramWindow {
   /**
    * Keeps the `kept` bytes at `from` (moved to the start) followed by a
    * record for `slot`, in place when the buffer has room (see byte-room.ts).
+   * A window still filling up is given room for all its slots at their
+   * average size so far, so that it does not grow a little with every slot.
    */
   private writeRecord(from: number, kept: number, slot: number, packed: Uint8Array): void {
     const need = kept + varintLength(slot) + varintLength(packed.length) + packed.length;
@@ -163,7 +170,7 @@ export class HistogramWindow {
     if (need <= buf.length) {
       if (from > 0) buf.copyWithin(0, from, from + kept);
     } else {
-      buf = withRoom(need);
+      buf = withRoom(Math.ceil((need * this.slotCount) / Math.min(this.held, this.slotCount)));
       buf.set(this.records.subarray(from, from + kept), 0);
       this.records = buf;
     }
