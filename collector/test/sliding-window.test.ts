@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { SlidingWindow } from "../src/store/sliding-window.js";
+import { CountWindow } from "../src/store/sliding-window.js";
 
-const sum = { empty: () => 0, add: (a: number, b: number) => a + b, clone: (a: number) => a };
-
-describe("SlidingWindow", () => {
+describe("CountWindow", () => {
   it("merges the slots inside the window and forgets older ones", () => {
-    const w = new SlidingWindow(sum, 1000, 3); // a 3 s window of 1 s slots
+    const w = new CountWindow(1000, 3); // a 3 s window of 1 s slots
     w.add(0, 1);
     w.add(999, 2);
     w.add(1000, 4);
@@ -19,17 +17,29 @@ describe("SlidingWindow", () => {
   });
 
   it("drops a value older than the slot now held in its place", () => {
-    const w = new SlidingWindow(sum, 1000, 2);
+    const w = new CountWindow(1000, 2);
     w.add(5000, 1);
     w.add(3000, 100); // same ring position as 5000, two slots older
     expect(w.merged(5000)).toBe(1);
   });
 
+  it("keeps the first of two checkpointed values for one slot, as before a restart", () => {
+    const w = new CountWindow(1000, 4);
+    w.load([
+      { slot: 2, value: 5 },
+      { slot: 2, value: 7 },
+      { slot: 6, value: 1 }, // same place as slot 2, newer: takes it
+    ]);
+    expect(w.toJSON()).toEqual([{ slot: 6, value: 1 }]);
+    w.load([{ slot: 5, value: 3 }]);
+    expect(w.merged(6000)).toBe(4);
+  });
+
   it("round-trips through JSON", () => {
-    const w = new SlidingWindow(sum, 1000, 4);
+    const w = new CountWindow(1000, 4);
     w.add(1000, 3);
     w.add(2000, 5);
-    const copy = new SlidingWindow(sum, 1000, 4);
+    const copy = new CountWindow(1000, 4);
     copy.load(JSON.parse(JSON.stringify(w.toJSON())));
     expect(copy.merged(2000)).toBe(8);
   });

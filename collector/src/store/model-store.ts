@@ -10,7 +10,7 @@ import type { Attributes } from "../otlp/types.js";
 import type { Observation } from "../pipeline/normalize.js";
 import { addClassicCounts } from "./classic-buckets.js";
 import { HistogramWindow } from "./histogram-window.js";
-import { type Aggregate, SlidingWindow, type SlotJSON } from "./sliding-window.js";
+import { CountWindow, type SlotJSON } from "./sliding-window.js";
 
 export type Labels = Record<string, string>;
 
@@ -22,7 +22,7 @@ export interface CounterSeries {
   labels: Labels;
   /** Sum of all increments since the collector started. */
   total: number;
-  window: SlidingWindow<number>;
+  window: CountWindow;
 }
 
 export interface LevelSeries {
@@ -69,8 +69,6 @@ export interface WindowSpec {
   slotMs: number;
   slots: number;
 }
-
-const countAgg: Aggregate<number> = { empty: () => 0, add: (a, b) => a + b, clone: (a) => a };
 
 const labelKeysCache = new Map<InstrumentSpec, ReadonlyArray<readonly [string, string]>>();
 
@@ -222,7 +220,7 @@ export class ModelStore {
             kind: "counter",
             labels,
             total: 0,
-            window: new SlidingWindow(countAgg, this.window.slotMs, this.window.slots),
+            window: new CountWindow(this.window.slotMs, this.window.slots),
           };
           family.set(key, series);
           route.series = series;
@@ -304,7 +302,7 @@ export class ModelStore {
     const { slotMs, slots } = this.window;
     let series: Series;
     if (body.kind === "counter") {
-      const window = new SlidingWindow(countAgg, slotMs, slots);
+      const window = new CountWindow(slotMs, slots);
       window.load(body.window);
       series = { kind: "counter", labels: body.labels, total: body.total, window };
     } else if (body.kind === "level") {

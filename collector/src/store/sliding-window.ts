@@ -1,30 +1,26 @@
-// A sliding window made of fixed time slots. Each slot holds one aggregate
-// (a count or a histogram) merged from every replica that reported in that
-// slot, so memory depends on the number of slots, not on traffic.
-
-export interface Aggregate<T> {
-  empty(): T;
-  /** Adds b into a, returning a (may mutate a). */
-  add(a: T, b: T): T;
-  clone(a: T): T;
-}
+// A sliding window of counts made of fixed time slots. Each slot holds the
+// sum of what every replica reported in that slot, so memory depends on the
+// number of slots, not on traffic. Slot ids and sums live side by side in one
+// Float64Array (16 bytes a slot): a counter series has a window each, and an
+// object per slot would cost several times that.
 
 export interface SlotJSON<T> {
   slot: number;
   value: T;
 }
 
-export class SlidingWindow<T> {
-  private readonly slots: Array<{ slot: number; value: T } | undefined>;
+export class CountWindow {
+  /** Ring of [slot id, sum] pairs at 2i and 2i + 1; NaN slot ids are empty. */
+  private readonly cells: Float64Array;
 
   constructor(
-    private readonly agg: Aggregate<T>,
     private readonly slotMs: number,
     private readonly slotCount: number,
   ) {
     if (!(slotMs > 0) || !(slotCount >= 1))
-      throw new RangeError("SlidingWindow needs slotMs > 0 and slotCount >= 1");
-    this.slots = new Array(slotCount);
+      throw new RangeError("CountWindow needs slotMs > 0 and slotCount >= 1");
+    this.cells = new Float64Array(2 * slotCount);
+    for (let i = 0; i < slotCount; i++) this.cells[2 * i] = Number.NaN;
   }
 
   slotOf(timeMs: number): number {
@@ -32,47 +28,57 @@ export class SlidingWindow<T> {
   }
 
   /** Adds a value observed at timeMs (collector receive time). */
-  add(timeMs: number, value: T): void {
-    const slot = this.slotOf(timeMs);
-    const i = slot % this.slotCount;
-    const cur = this.slots[i];
-    if (cur && cur.slot === slot) {
-      cur.value = this.agg.add(cur.value, value);
-    } else if (!cur || cur.slot < slot) {
-      this.slots[i] = { slot, value: this.agg.add(this.agg.empty(), value) };
-    }
-    // A value for a slot older than the one held here is outside the window: dropped.
+  add(timeMs: number, value: number): void {
+    this.addToSlot(this.slotOf(timeMs), value);
   }
 
-  /** The merge of all slots within the window ending at nowMs (the current slot included). */
-  merged(nowMs: number): T {
+  /** The sum of all slots within the window ending at nowMs (the current slot included). */
+  merged(nowMs: number): number {
     const newest = this.slotOf(nowMs);
     const oldest = newest - this.slotCount + 1;
-    // Start from a copy of the first slot rather than an empty aggregate: an
-    // empty histogram starts at the finest scale and would downscale again and again.
-    let out: T | undefined;
-    for (const s of this.slots) {
-      if (!s || s.slot < oldest || s.slot > newest) continue;
-      out = out === undefined ? this.agg.clone(s.value) : this.agg.add(out, s.value);
+    const c = this.cells;
+    let sum = 0;
+    for (let i = 0; i < c.length; i += 2) {
+      const slot = c[i];
+      if (slot >= oldest && slot <= newest) sum += c[i + 1];
     }
-    return out ?? this.agg.empty();
+    return sum;
   }
 
   /** True when no slot inside the window ending at nowMs holds data. */
   isEmpty(nowMs: number): boolean {
     const oldest = this.slotOf(nowMs) - this.slotCount + 1;
-    return !this.slots.some((s) => s && s.slot >= oldest);
+    const c = this.cells;
+    for (let i = 0; i < c.length; i += 2) if (c[i] >= oldest) return false;
+    return true;
   }
 
-  toJSON(): SlotJSON<T>[] {
-    return this.slots.filter((s): s is { slot: number; value: T } => s !== undefined);
+  toJSON(): SlotJSON<number>[] {
+    const out: SlotJSON<number>[] = [];
+    const c = this.cells;
+    for (let i = 0; i < c.length; i += 2) if (!Number.isNaN(c[i])) out.push({ slot: c[i], value: c[i + 1] });
+    return out;
   }
 
-  load(slots: SlotJSON<T>[]): void {
-    for (const s of slots) {
-      const i = s.slot % this.slotCount;
-      const cur = this.slots[i];
-      if (!cur || cur.slot < s.slot) this.slots[i] = { slot: s.slot, value: s.value };
+  /** Restores slots from a checkpoint (a slot already held keeps its value). */
+  load(slots: SlotJSON<number>[]): void {
+    for (const s of slots) this.addToSlot(s.slot, s.value, false);
+  }
+
+  /**
+   * Takes the slot's place in the ring when what it holds is older (or
+   * nothing), and adds to it when it is the same slot and `sum` is set; a
+   * value older than the slot held there is outside the window: dropped.
+   */
+  private addToSlot(slot: number, value: number, sum = true): void {
+    const i = 2 * (((slot % this.slotCount) + this.slotCount) % this.slotCount);
+    const c = this.cells;
+    const held = c[i];
+    if (held === slot) {
+      if (sum) c[i + 1] += value;
+    } else if (Number.isNaN(held) || held < slot) {
+      c[i] = slot;
+      c[i + 1] = value;
     }
   }
 }
