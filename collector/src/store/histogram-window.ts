@@ -162,15 +162,18 @@ export class HistogramWindow {
    * Keeps the `kept` bytes at `from` (moved to the start) followed by a
    * record for `slot`, in place when the buffer has room (see byte-room.ts).
    * A window still filling up is given room for all its slots at their
-   * average size so far, so that it does not grow a little with every slot.
+   * average size so far, so that it does not grow a little with every slot;
+   * once full, it is trimmed to its size (plus a little room).
    */
   private writeRecord(from: number, kept: number, slot: number, packed: Uint8Array): void {
     const need = kept + varintLength(slot) + varintLength(packed.length) + packed.length;
+    const full = this.held >= this.slotCount;
     let buf = this.records;
-    if (need <= buf.length) {
+    // A full window whose buffer is well over its size (room guessed while filling) is trimmed.
+    if (need <= buf.length && !(full && buf.length > need + (need >> 2) + 16)) {
       if (from > 0) buf.copyWithin(0, from, from + kept);
     } else {
-      buf = withRoom(Math.ceil((need * this.slotCount) / Math.min(this.held, this.slotCount)));
+      buf = withRoom(full ? need : Math.ceil((need * this.slotCount) / this.held));
       buf.set(this.records.subarray(from, from + kept), 0);
       this.records = buf;
     }
