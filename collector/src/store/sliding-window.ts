@@ -1,8 +1,9 @@
 // A sliding window of counts made of fixed time slots. Each slot holds the
 // sum of what every replica reported in that slot, so memory depends on the
 // number of slots, not on traffic. Slot ids and sums live side by side in one
-// Float64Array (16 bytes a slot): a counter series has a window each, and an
-// object per slot would cost several times that.
+// array of doubles (16 bytes a slot): a counter series has a window each, and
+// an object per slot would cost several times that. A plain array rather than
+// a Float64Array: on the heap, it is quicker to make and has less overhead.
 
 export interface SlotJSON<T> {
   slot: number;
@@ -11,7 +12,7 @@ export interface SlotJSON<T> {
 
 export class CountWindow {
   /** Ring of [slot id, sum] pairs at 2i and 2i + 1; NaN slot ids are empty. */
-  private readonly cells: Float64Array;
+  private readonly cells: number[];
 
   constructor(
     private readonly slotMs: number,
@@ -19,8 +20,7 @@ export class CountWindow {
   ) {
     if (!(slotMs > 0) || !(slotCount >= 1))
       throw new RangeError("CountWindow needs slotMs > 0 and slotCount >= 1");
-    this.cells = new Float64Array(2 * slotCount);
-    for (let i = 0; i < slotCount; i++) this.cells[2 * i] = Number.NaN;
+    this.cells = new Array<number>(2 * slotCount).fill(Number.NaN);
   }
 
   slotOf(timeMs: number): number {

@@ -648,7 +648,13 @@ function assignOtlpRange(r: Range, counts: number[], offset: number, first: numb
   const lo = offset + first;
   const hi = offset + last;
   if (!r.isEmpty) r.counts.fill(0, r.lo - r.base, r.hi - r.base + 1);
-  if (lo >= r.base && hi < r.base + r.counts.length) {
+  const cap = r.counts.length;
+  if (lo >= r.base && hi < r.base + cap) {
+    r.lo = lo;
+    r.hi = hi;
+  } else if (hi - lo + 1 <= cap) {
+    // the array is all zeros now: centre the new range in it rather than allocate another
+    r.base = lo - ((cap - (hi - lo + 1)) >> 1);
     r.lo = lo;
     r.hi = hi;
   } else {
