@@ -492,6 +492,7 @@ function scanAtScale(
         // subtract(): fail when v > c + tol(c); a difference within tol(v) of zero is zero
         if (v > c && v > c + 1e-9 * Math.max(1, c)) return false;
         d = c - v;
+        // biome-ignore lint/complexity/useMathMinMax: this runs once per bucket on the ingest path, where the call costs
         if (!(d > 1e-9 * (v > 1 ? v : 1))) d = 0;
       }
     }
@@ -1378,7 +1379,10 @@ export class ExpHistogram {
     w.zigzag(scale);
     w.float(zt);
     w.float(sum + h._sum);
+    // the comparisons merge() makes, so that the bytes are the same as through unpack and merge
+    // biome-ignore lint/complexity/useMathMinMax: see above
     w.float(h._min < min ? h._min : min);
+    // biome-ignore lint/complexity/useMathMinMax: see above
     w.float(h._max > max ? h._max : max);
     w.varint(count);
     w.varint(zeroCount);
