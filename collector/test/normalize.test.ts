@@ -96,6 +96,21 @@ describe("cumulative counters", () => {
     expect(n.normalize(counter(4, START, LATER, Temporality.Delta), 0).skipped).toBe(1);
   });
 
+  it("takes a counter point whole when the same stream was a histogram until now", () => {
+    const n = new Normalizer(COLLECTOR_START);
+    const h = request({
+      name: "ml.requests",
+      unit: "",
+      description: "",
+      kind: "exponential_histogram",
+      temporality: Temporality.Cumulative,
+      points: [{ ...expPoint([1, 2], LATER, LATER + 1n), attributes: attrs({ "ml.model.name": "m" }) }],
+    });
+    n.normalize(h, 0);
+    const out = n.normalize(counter(5, LATER, LATER + 2n), 0).observations;
+    expect(out).toEqual([expect.objectContaining({ kind: "increment", delta: 5 })]);
+  });
+
   it("rejects NaN and negative totals with a reason", () => {
     const n = new Normalizer(COLLECTOR_START);
     expect(n.normalize(counter(Number.NaN, LATER, LATER + 1n), 0).rejected[0].reason).toBe("non_finite");
@@ -144,6 +159,21 @@ describe("cumulative exponential histograms", () => {
     const delta = (out[0] as Extract<Observation, { kind: "histogram" }>).delta;
     expect(delta.count).toBe(3);
     expect(delta.cdf(5)).toBeCloseTo(1 / 3, 6);
+  });
+
+  it("takes a cumulative point whole when the same stream came as delta points before (no throw)", () => {
+    // Same metric, resource and attributes, both without a start time: one stream identity.
+    const n = new Normalizer(COLLECTOR_START);
+    const asDelta = metric(expPoint([1, 2], 0n, LATER + 1n));
+    (asDelta.resourceMetrics[0].scopeMetrics[0].metrics[0] as { temporality: Temporality }).temporality =
+      Temporality.Delta;
+    expect(n.normalize(asDelta, 0).observations).toHaveLength(1);
+    const r = n.normalize(metric(expPoint([1, 2, 3], 0n, LATER + 2n)), 0);
+    expect(r.rejected).toEqual([]);
+    expect((r.observations[0] as Extract<Observation, { kind: "histogram" }>).delta.count).toBe(3);
+    // and the run goes on from there
+    const next = n.normalize(metric(expPoint([1, 2, 3, 4], 0n, LATER + 3n)), 0);
+    expect((next.observations[0] as Extract<Observation, { kind: "histogram" }>).delta.count).toBe(1);
   });
 
   it("rejects a histogram whose bucket counts do not add up", () => {

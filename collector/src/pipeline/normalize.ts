@@ -596,10 +596,11 @@ export class Normalizer {
     } else if (p.timeUnixNano <= prev.time) {
       out.skipped++;
       return;
-    } else if (p.value < (prev.last as number)) {
-      delta = p.value; // count dropped without a new start time: a reset
+    } else if (typeof prev.last !== "number" || p.value < prev.last) {
+      // count dropped without a new start time, or the stream was a histogram until now: a reset
+      delta = p.value;
     } else {
-      delta = p.value - (prev.last as number);
+      delta = p.value - prev.last;
     }
     const state = this.update(prev, p.startTimeUnixNano, p.timeUnixNano, p.value, nowMs);
     if (delta > 0)
@@ -683,8 +684,10 @@ export class Normalizer {
     } else if (p.timeUnixNano <= prev.time) {
       out.skipped++;
       return;
+    } else if (typeof prev.last === "number") {
+      delta = h; // the stream was a delta histogram or a number until now: a new run, taken whole
     } else {
-      const last = ExpHistogram.unpack(prev.last as Uint8Array);
+      const last = ExpHistogram.unpack(prev.last);
       if (h.count < last.count || h.scale > last.scale) {
         delta = h; // count dropped or scale went up without a new start time: a reset
       } else {
