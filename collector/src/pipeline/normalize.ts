@@ -130,7 +130,7 @@ class StreamState extends Tracked {
     key: string,
     public start: bigint,
     public time: bigint,
-    /** The last value, or the last histogram packed (ExpHistogram.pack: a fifth of its live size). */
+    /** The last value, or the last histogram packed (ExpHistogram.pack: a small part of its live size). */
     public last: number | Uint8Array,
     public seenMs: number,
   ) {
@@ -190,12 +190,12 @@ export function attributesKey(attrs: Attributes): string {
 }
 
 /**
- * a + b as one flat string. V8 keeps `a + b` as a rope (a 32-byte node per
- * concatenation, pointing at both parts); a key kept for a stream's lifetime
- * is stored flat instead, with no nodes behind it.
+ * The parts as one flat string. V8 keeps `a + b` as a rope (a 32-byte node
+ * per concatenation, pointing at both parts); a key kept for a stream's
+ * lifetime is stored flat instead, with no nodes behind it.
  */
-function flatConcat(a: string, b: string): string {
-  return [a, b].join("");
+function flatConcat(...parts: string[]): string {
+  return parts.join("");
 }
 
 export class Normalizer {
@@ -321,7 +321,7 @@ export class Normalizer {
   private metricStreams(scope: Map<string, MetricStreams>, scopeKey: string, name: string): MetricStreams {
     let ms = scope.get(name);
     if (ms === undefined) {
-      ms = new MetricStreams([scopeKey, name, "\u0003"].join(""));
+      ms = new MetricStreams(flatConcat(scopeKey, name, "\u0003"));
       scope.set(name, ms);
     }
     return ms;

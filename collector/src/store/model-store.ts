@@ -102,7 +102,7 @@ class Route {
   ) {}
 }
 
-/** The key of a label set (flat: it is kept for the series' lifetime; see flatConcat). */
+/** The key of a label set, joined flat: it is kept for the series' lifetime (see flatConcat in pipeline/normalize.ts). */
 function labelsKey(labels: Labels): string {
   const parts: string[] = [];
   for (const k in labels) parts.push(labels[k], "\u0001");
