@@ -1084,20 +1084,11 @@ export class ExpHistogram {
     if (!containsRange(pc, po, pf, pl, this.pos, os) || !containsRange(nc, no, nf, nl, this.neg, os))
       return undefined;
 
-    let delta: ExpHistogram | null = null;
-    const cnt = count - this._count;
-    if (cnt > tol(this._count)) {
-      const d = new ExpHistogram();
-      d._zeroThreshold = zt;
-      d._scale = scale;
-      d._count = cnt;
-      const zc = zeroCount - this._zeroCount;
-      d._zeroCount = zc > tol(this._zeroCount) ? zc : 0;
-      d._sum = sum - this._sum;
-      otlpMinusRange(d.pos, pc, po, pf, pl, this.pos, os);
-      otlpMinusRange(d.neg, nc, no, nf, nl, this.neg, os);
-      d.settleDeltaExtremes(this._min, this._max, min, max);
-      delta = d;
+    const delta = this.deltaHead(zt, scale, count, zeroCount, sum);
+    if (delta !== null) {
+      otlpMinusRange(delta.pos, pc, po, pf, pl, this.pos, os);
+      otlpMinusRange(delta.neg, nc, no, nf, nl, this.neg, os);
+      delta.settleDeltaExtremes(this._min, this._max, min, max);
     }
     assignOtlpRange(this.pos, pc, po, pf, pl);
     assignOtlpRange(this.neg, nc, no, nf, nl);
@@ -1136,25 +1127,40 @@ export class ExpHistogram {
     if (Math.abs(OR_SUM - count) > 1e-9 * Math.max(1, count)) return undefined;
     if (this._zeroCount > zeroCount + tol(zeroCount)) return undefined;
 
-    let delta: ExpHistogram | null = null;
-    const cnt = count - this._count;
-    if (cnt > tol(this._count)) {
-      const d = new ExpHistogram();
-      d._zeroThreshold = zt;
-      d._scale = this._scale;
-      d._count = cnt;
-      const zc = zeroCount - this._zeroCount;
-      d._zeroCount = zc > tol(this._zeroCount) ? zc : 0;
-      d._sum = sum - this._sum;
-      deltaFromScratch(d.pos, SCRATCH_POS, po, pf, pl, pd, !this.pos.isEmpty);
-      deltaFromScratch(d.neg, SCRATCH_NEG, no, nf, nl, nd, !this.neg.isEmpty);
-      d.settleDeltaExtremes(this._min, this._max, min, max);
-      delta = d;
+    const delta = this.deltaHead(zt, this._scale, count, zeroCount, sum);
+    if (delta !== null) {
+      deltaFromScratch(delta.pos, SCRATCH_POS, po, pf, pl, pd, !this.pos.isEmpty);
+      deltaFromScratch(delta.neg, SCRATCH_NEG, no, nf, nl, nd, !this.neg.isEmpty);
+      delta.settleDeltaExtremes(this._min, this._max, min, max);
     }
     assignOtlpRange(this.pos, pc, po, pf, pl);
     assignOtlpRange(this.neg, nc, no, nf, nl);
     this.takePointTotals(zt, count, sum, min, max, zeroCount);
     return delta;
+  }
+
+  /**
+   * The delta from this histogram (the previous cumulative point) to a point
+   * with these totals, with its scalar fields set and no buckets yet; null
+   * when the point adds nothing (count within tolerance of this one's).
+   */
+  private deltaHead(
+    zt: number,
+    scale: number,
+    count: number,
+    zeroCount: number,
+    sum: number,
+  ): ExpHistogram | null {
+    const cnt = count - this._count;
+    if (!(cnt > tol(this._count))) return null;
+    const d = new ExpHistogram();
+    d._zeroThreshold = zt;
+    d._scale = scale;
+    d._count = cnt;
+    const zc = zeroCount - this._zeroCount;
+    d._zeroCount = zc > tol(this._zeroCount) ? zc : 0;
+    d._sum = sum - this._sum;
+    return d;
   }
 
   /** The scalar fields of a cumulative point this histogram now stands for (its ranges already set). */
