@@ -57,11 +57,6 @@ import {
 } from "./types.js";
 import { newAttributes } from "./values.js";
 
-type SumMetric = Extract<Metric, { kind: "sum" }>;
-type GaugeMetric = Extract<Metric, { kind: "gauge" }>;
-type HistogramMetric = Extract<Metric, { kind: "histogram" }>;
-type ExpHistogramMetric = Extract<Metric, { kind: "exponential_histogram" }>;
-
 const NO_RECORDED_VALUE = 1;
 
 /** Decodes a binary ExportMetricsServiceRequest. Throws DecodeError on malformed input. */
@@ -197,7 +192,7 @@ function readMetric(r: ProtoReader, end: number): Metric | null {
           m = { name: "", unit: "", description: "", kind: "gauge", points: [] };
         }
         try {
-          readGauge(r, r.readLen(end), m);
+          readDataPoints(r, r.readLen(end), m, readNumberPoint);
         } catch (e) {
           rethrowAt(e, "gauge");
         }
@@ -216,7 +211,7 @@ function readMetric(r: ProtoReader, end: number): Metric | null {
           };
         }
         try {
-          readSum(r, r.readLen(end), m);
+          readDataPoints(r, r.readLen(end), m, readNumberPoint);
         } catch (e) {
           rethrowAt(e, "sum");
         }
@@ -234,7 +229,7 @@ function readMetric(r: ProtoReader, end: number): Metric | null {
           };
         }
         try {
-          readHistogram(r, r.readLen(end), m);
+          readDataPoints(r, r.readLen(end), m, readHistogramPoint);
         } catch (e) {
           rethrowAt(e, "histogram");
         }
@@ -252,7 +247,7 @@ function readMetric(r: ProtoReader, end: number): Metric | null {
           };
         }
         try {
-          readExpHistogram(r, r.readLen(end), m);
+          readDataPoints(r, r.readLen(end), m, readExpHistogramPoint);
         } catch (e) {
           rethrowAt(e, "exponential_histogram");
         }
@@ -281,7 +276,17 @@ function toTemporality(v: number): Temporality {
   return v === Temporality.Delta || v === Temporality.Cumulative ? v : Temporality.Unspecified;
 }
 
-function readGauge(r: ProtoReader, end: number, m: GaugeMetric): void {
+/**
+ * Gauge, Sum, Histogram and ExponentialHistogram are laid out alike:
+ * data_points = 1, aggregation_temporality = 2 (not in Gauge), is_monotonic
+ * = 3 (Sum only); a field the metric's kind does not have is skipped.
+ */
+function readDataPoints<P>(
+  r: ProtoReader,
+  end: number,
+  m: { points: P[]; temporality?: Temporality; monotonic?: boolean },
+  readPoint: (r: ProtoReader, end: number) => P | null,
+): void {
   let i = 0;
   while (r.pos < end) {
     const tag = r.readTag(end);
@@ -291,102 +296,20 @@ function readGauge(r: ProtoReader, end: number, m: GaugeMetric): void {
       if (wt !== LEN) wrongWire(f, wt, LEN);
       if (m.points.length >= r.limits.maxRepeated) tooMany("data_points", r.limits.maxRepeated);
       try {
-        const p = readNumberPoint(r, r.readLen(end));
+        const p = readPoint(r, r.readLen(end));
         if (p !== null) m.points.push(p);
       } catch (e) {
         rethrowAt(e, "data_points", i);
       }
       i++;
+    } else if (f === 2 && m.temporality !== undefined) {
+      if (wt !== VARINT) wrongWire(f, wt, VARINT);
+      m.temporality = toTemporality(r.readVarint32(end));
+    } else if (f === 3 && m.monotonic !== undefined) {
+      if (wt !== VARINT) wrongWire(f, wt, VARINT);
+      m.monotonic = r.readBool(end);
     } else {
       r.skipField(wt, f, end);
-    }
-  }
-}
-
-function readSum(r: ProtoReader, end: number, m: SumMetric): void {
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.readTag(end);
-    const f = tag >>> 3;
-    const wt = tag & 7;
-    switch (f) {
-      case 1:
-        if (wt !== LEN) wrongWire(f, wt, LEN);
-        if (m.points.length >= r.limits.maxRepeated) tooMany("data_points", r.limits.maxRepeated);
-        try {
-          const p = readNumberPoint(r, r.readLen(end));
-          if (p !== null) m.points.push(p);
-        } catch (e) {
-          rethrowAt(e, "data_points", i);
-        }
-        i++;
-        break;
-      case 2:
-        if (wt !== VARINT) wrongWire(f, wt, VARINT);
-        m.temporality = toTemporality(r.readVarint32(end));
-        break;
-      case 3:
-        if (wt !== VARINT) wrongWire(f, wt, VARINT);
-        m.monotonic = r.readBool(end);
-        break;
-      default:
-        r.skipField(wt, f, end);
-    }
-  }
-}
-
-function readHistogram(r: ProtoReader, end: number, m: HistogramMetric): void {
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.readTag(end);
-    const f = tag >>> 3;
-    const wt = tag & 7;
-    switch (f) {
-      case 1:
-        if (wt !== LEN) wrongWire(f, wt, LEN);
-        if (m.points.length >= r.limits.maxRepeated) tooMany("data_points", r.limits.maxRepeated);
-        try {
-          const p = readHistogramPoint(r, r.readLen(end));
-          if (p !== null) m.points.push(p);
-        } catch (e) {
-          rethrowAt(e, "data_points", i);
-        }
-        i++;
-        break;
-      case 2:
-        if (wt !== VARINT) wrongWire(f, wt, VARINT);
-        m.temporality = toTemporality(r.readVarint32(end));
-        break;
-      default:
-        r.skipField(wt, f, end);
-    }
-  }
-}
-
-function readExpHistogram(r: ProtoReader, end: number, m: ExpHistogramMetric): void {
-  let i = 0;
-  while (r.pos < end) {
-    const tag = r.readTag(end);
-    const f = tag >>> 3;
-    const wt = tag & 7;
-    switch (f) {
-      case 1:
-        if (wt !== LEN) wrongWire(f, wt, LEN);
-        if (m.points.length >= r.limits.maxRepeated) tooMany("data_points", r.limits.maxRepeated);
-        try {
-          const p = readExpHistogramPoint(r, r.readLen(end));
-          if (p !== null) m.points.push(p);
-        } catch (e) {
-          rethrowAt(e, "data_points", i);
-        }
-        i++;
-        break;
-      case 2:
-        if (wt !== VARINT) wrongWire(f, wt, VARINT);
-        m.temporality = toTemporality(r.readVarint32(end));
-        break;
-      default:
-        r.skipField(wt, f, end);
     }
   }
 }
