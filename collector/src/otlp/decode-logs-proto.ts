@@ -18,9 +18,9 @@ import {
   ProtoReader,
   readAttribute,
   readBody,
+  readRepeatedMessage,
   readResourceInto,
   readScopeInto,
-  tooMany,
   VARINT,
   wrongWire,
 } from "./proto-reader.js";
@@ -37,14 +37,16 @@ export function decodeLogsProto(buf: Uint8Array, limits?: Partial<DecodeLimits>)
       const f = tag >>> 3;
       const wt = tag & 7;
       if (f === 1) {
-        if (wt !== LEN) wrongWire(f, wt, LEN);
-        const i = resourceLogs.length;
-        if (i >= r.limits.maxRepeated) tooMany("resource_logs", r.limits.maxRepeated);
-        try {
-          resourceLogs.push(readResourceLogs(r, r.readLen(end)));
-        } catch (e) {
-          rethrowAt(e, "resource_logs", i);
-        }
+        readRepeatedMessage(
+          r,
+          f,
+          wt,
+          end,
+          resourceLogs,
+          resourceLogs.length,
+          "resource_logs",
+          readResourceLogs,
+        );
       } else {
         r.skipField(wt, f, end);
       }
@@ -70,17 +72,9 @@ function readResourceLogs(r: ProtoReader, end: number): ResourceLogs {
           rethrowAt(e, "resource");
         }
         break;
-      case 2: {
-        if (wt !== LEN) wrongWire(f, wt, LEN);
-        const i = rl.scopeLogs.length;
-        if (i >= r.limits.maxRepeated) tooMany("scope_logs", r.limits.maxRepeated);
-        try {
-          rl.scopeLogs.push(readScopeLogs(r, r.readLen(end)));
-        } catch (e) {
-          rethrowAt(e, "scope_logs", i);
-        }
+      case 2:
+        readRepeatedMessage(r, f, wt, end, rl.scopeLogs, rl.scopeLogs.length, "scope_logs", readScopeLogs);
         break;
-      }
       case 3:
         if (wt !== LEN) wrongWire(f, wt, LEN);
         r.skipField(wt, f, end);
@@ -107,17 +101,9 @@ function readScopeLogs(r: ProtoReader, end: number): ScopeLogs {
           rethrowAt(e, "scope");
         }
         break;
-      case 2: {
-        if (wt !== LEN) wrongWire(f, wt, LEN);
-        const i = sl.logRecords.length;
-        if (i >= r.limits.maxRepeated) tooMany("log_records", r.limits.maxRepeated);
-        try {
-          sl.logRecords.push(readLogRecord(r, r.readLen(end)));
-        } catch (e) {
-          rethrowAt(e, "log_records", i);
-        }
+      case 2:
+        readRepeatedMessage(r, f, wt, end, sl.logRecords, sl.logRecords.length, "log_records", readLogRecord);
         break;
-      }
       case 3:
         if (wt !== LEN) wrongWire(f, wt, LEN);
         r.skipField(wt, f, end);

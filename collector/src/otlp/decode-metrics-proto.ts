@@ -37,9 +37,9 @@ import {
   LEN,
   ProtoReader,
   readAttribute,
+  readRepeatedMessage,
   readResourceInto,
   readScopeInto,
-  tooMany,
   VARINT,
   wrongWire,
 } from "./proto-reader.js";
@@ -70,14 +70,8 @@ export function decodeMetricsProto(buf: Uint8Array, limits?: Partial<DecodeLimit
       const f = tag >>> 3;
       const wt = tag & 7;
       if (f === 1) {
-        if (wt !== LEN) wrongWire(f, wt, LEN);
         const i = resourceMetrics.length;
-        if (i >= r.limits.maxRepeated) tooMany("resource_metrics", r.limits.maxRepeated);
-        try {
-          resourceMetrics.push(readResourceMetrics(r, r.readLen(end)));
-        } catch (e) {
-          rethrowAt(e, "resource_metrics", i);
-        }
+        readRepeatedMessage(r, f, wt, end, resourceMetrics, i, "resource_metrics", readResourceMetrics);
       } else {
         r.skipField(wt, f, end);
       }
@@ -103,17 +97,18 @@ function readResourceMetrics(r: ProtoReader, end: number): ResourceMetrics {
           rethrowAt(e, "resource");
         }
         break;
-      case 2: {
-        if (wt !== LEN) wrongWire(f, wt, LEN);
-        const i = rm.scopeMetrics.length;
-        if (i >= r.limits.maxRepeated) tooMany("scope_metrics", r.limits.maxRepeated);
-        try {
-          rm.scopeMetrics.push(readScopeMetrics(r, r.readLen(end)));
-        } catch (e) {
-          rethrowAt(e, "scope_metrics", i);
-        }
+      case 2:
+        readRepeatedMessage(
+          r,
+          f,
+          wt,
+          end,
+          rm.scopeMetrics,
+          rm.scopeMetrics.length,
+          "scope_metrics",
+          readScopeMetrics,
+        );
         break;
-      }
       case 3:
         if (wt !== LEN) wrongWire(f, wt, LEN);
         r.skipField(wt, f, end);
@@ -141,18 +136,9 @@ function readScopeMetrics(r: ProtoReader, end: number): ScopeMetrics {
           rethrowAt(e, "scope");
         }
         break;
-      case 2: {
-        if (wt !== LEN) wrongWire(f, wt, LEN);
-        if (n >= r.limits.maxRepeated) tooMany("metrics", r.limits.maxRepeated);
-        try {
-          const m = readMetric(r, r.readLen(end));
-          if (m !== null) sm.metrics.push(m);
-        } catch (e) {
-          rethrowAt(e, "metrics", n);
-        }
-        n++;
+      case 2:
+        readRepeatedMessage(r, f, wt, end, sm.metrics, n++, "metrics", readMetric);
         break;
-      }
       case 3:
         if (wt !== LEN) wrongWire(f, wt, LEN);
         r.skipField(wt, f, end);
@@ -293,15 +279,7 @@ function readDataPoints<P>(
     const f = tag >>> 3;
     const wt = tag & 7;
     if (f === 1) {
-      if (wt !== LEN) wrongWire(f, wt, LEN);
-      if (m.points.length >= r.limits.maxRepeated) tooMany("data_points", r.limits.maxRepeated);
-      try {
-        const p = readPoint(r, r.readLen(end));
-        if (p !== null) m.points.push(p);
-      } catch (e) {
-        rethrowAt(e, "data_points", i);
-      }
-      i++;
+      readRepeatedMessage(r, f, wt, end, m.points, i++, "data_points", readPoint);
     } else if (f === 2 && m.temporality !== undefined) {
       if (wt !== VARINT) wrongWire(f, wt, VARINT);
       m.temporality = toTemporality(r.readVarint32(end));

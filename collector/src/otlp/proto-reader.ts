@@ -397,6 +397,32 @@ export function tooMany(what: string, max: number): never {
   fail(`${what} has more than maxRepeated (${max}) elements`);
 }
 
+/**
+ * One element of a repeated message field (`what`, wire type LEN): read by
+ * `read` and kept in `into` unless it gives null (a message the collector
+ * does not use). `index` is how many elements of the field came before: the
+ * limit applies to it, and an error inside names the element.
+ */
+export function readRepeatedMessage<T>(
+  r: ProtoReader,
+  field: number,
+  wt: number,
+  end: number,
+  into: T[],
+  index: number,
+  what: string,
+  read: (r: ProtoReader, end: number) => T | null,
+): void {
+  if (wt !== LEN) wrongWire(field, wt, LEN);
+  if (index >= r.limits.maxRepeated) tooMany(what, r.limits.maxRepeated);
+  try {
+    const v = read(r, r.readLen(end));
+    if (v !== null) into.push(v);
+  } catch (e) {
+    rethrowAt(e, what, index);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // common.proto / resource.proto
 
