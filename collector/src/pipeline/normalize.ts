@@ -624,20 +624,24 @@ export class Normalizer {
     let prev: StreamState | undefined;
     if (temporality !== Temporality.Delta) {
       prev = this.findStream();
-      // Fast path, the steady state of a cumulative stream: the next point of the same run, at the
-      // same scale. The previous point, unpacked into a scratch histogram, is advanced in place and
-      // the delta comes out in one pass; in every other case (invalid point, reset, new scale ...)
-      // nothing changed and the general path below decides, with the same outcome it always had.
+      // Fast path, the steady state of a cumulative stream: the next point of the same run. The
+      // packed previous point is advanced in place when the new one spans the same buckets at the
+      // same scale (ExpHistogram.advancePacked), else through a scratch histogram; the delta comes
+      // out in one pass. In every other case (invalid point, reset, new scale ...) nothing changed
+      // and the general path below decides, with the same outcome it always had.
       if (
         prev !== undefined &&
         prev.start === p.startTimeUnixNano &&
         p.timeUnixNano > prev.time &&
         typeof prev.last !== "number"
       ) {
-        CUMULATIVE.unpackFrom(prev.last);
-        const delta = CUMULATIVE.advanceCumulative(p);
+        let delta = ExpHistogram.advancePacked(prev.last, p);
+        if (delta === undefined) {
+          CUMULATIVE.unpackFrom(prev.last);
+          delta = CUMULATIVE.advanceCumulative(p);
+          if (delta !== undefined) prev.last = rewriteBytes(prev.last, CUMULATIVE.packView());
+        }
         if (delta !== undefined) {
-          prev.last = rewriteBytes(prev.last, CUMULATIVE.packView());
           prev.time = p.timeUnixNano;
           prev.seenMs = nowMs;
           this.markDirty(prev);

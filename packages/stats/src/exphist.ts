@@ -41,15 +41,38 @@ export const DEFAULT_MAX_SIZE = 160;
 
 const EMPTY = new Float64Array(0);
 
-const PACK_VERSION = 0x10;
-const PACK_INTEGRAL = 0x01;
+// The packed form (pack()): a version byte, a flags byte, the scale, then
+// float64 totals and fixed-width bucket counts, so that a packed histogram
+// can take more counts in place (addPacked, advancePacked) while its bucket
+// span and widths hold.
+const PACK_VERSION = 0x20;
+/** count, zeroCount and rejected as float64 (else uint32: whole numbers below 2^32). */
+const PACK_WIDE_TOTALS = 0x01;
+/** A float64 zero threshold follows the scale (else it is +0). */
+const PACK_ZERO_THRESHOLD = 0x02;
+// Bucket count widths, two bits per range (positive at bit 2, negative at bit 4):
+// whole numbers in 1, 2 or 4 bytes, or float64 for anything else.
+const W8 = 0;
+const W16 = 1;
+const W32 = 2;
+const WF64 = 3;
+const WIDTH_BYTES = [1, 2, 4, 8];
+const WIDTH_MAX = [0xff, 0xffff, 0xffffffff, Number.POSITIVE_INFINITY];
 
-function rangeIsWhole(r: Range): boolean {
+/** The narrowest width that holds every count of the range. */
+function rangeWidth(r: Range): number {
+  let max = 0;
   for (let i = r.lo; i <= r.hi; i++) {
     const v = r.counts[i - r.base];
-    if (!(Number.isSafeInteger(v) && v >= 0)) return false;
+    if (!(Number.isSafeInteger(v) && v >= 0)) return WF64;
+    if (v > max) max = v;
   }
-  return true;
+  return max <= 0xff ? W8 : max <= 0xffff ? W16 : max <= 0xffffffff ? W32 : WF64;
+}
+
+/** True for the whole numbers a packed total holds as uint32. */
+function narrowTotal(v: number): boolean {
+  return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 }
 
 /** Writes the whole number v (< 2^53) as a varint at b[n]; returns the next offset. */
@@ -67,10 +90,55 @@ function putVarint(b: Uint8Array, n: number, v: number): number {
   return n;
 }
 
+// float64 bytes go through these (little-endian platforms, as Node's are) instead of a DataView,
+// which costs more to create than reading a whole small histogram.
+const F64 = new Float64Array(1);
+const F64_BYTES = new Uint8Array(F64.buffer);
+const BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
+
+function getF64(b: Uint8Array, at: number): number {
+  if (BIG_ENDIAN) for (let i = 0; i < 8; i++) F64_BYTES[7 - i] = b[at + i];
+  else for (let i = 0; i < 8; i++) F64_BYTES[i] = b[at + i];
+  return F64[0];
+}
+
+function setF64(b: Uint8Array, at: number, v: number): void {
+  F64[0] = v;
+  if (BIG_ENDIAN) for (let i = 0; i < 8; i++) b[at + i] = F64_BYTES[7 - i];
+  else for (let i = 0; i < 8; i++) b[at + i] = F64_BYTES[i];
+}
+
+function getU32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000;
+}
+
+function setU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = v >>> 24;
+}
+
+/** The count of width `w` at b[at]. */
+function getCount(b: Uint8Array, at: number, w: number): number {
+  if (w === W8) return b[at];
+  if (w === W16) return b[at] | (b[at + 1] << 8);
+  return w === W32 ? getU32(b, at) : getF64(b, at);
+}
+
+/** Writes a count (which fits) at width `w`. */
+function setCount(b: Uint8Array, at: number, w: number, v: number): void {
+  if (w === W8) b[at] = v;
+  else if (w === W16) {
+    b[at] = v & 0xff;
+    b[at + 1] = v >>> 8;
+  } else if (w === W32) setU32(b, at, v);
+  else setF64(b, at, v);
+}
+
 /** Growable byte buffer for pack(). */
 class PackWriter {
   private buf = new Uint8Array(64);
-  private view = new DataView(this.buf.buffer);
   private n = 0;
 
   private room(k: number): void {
@@ -78,7 +146,6 @@ class PackWriter {
     const next = new Uint8Array(Math.max(this.buf.length * 2, this.n + k));
     next.set(this.buf.subarray(0, this.n));
     this.buf = next;
-    this.view = new DataView(next.buffer);
   }
 
   byte(b: number): void {
@@ -91,23 +158,30 @@ class PackWriter {
     this.n = putVarint(this.buf, this.n, v);
   }
 
-  /** varint() of c[from..to], whole numbers below 2^53. */
-  varints(c: Float64Array, from: number, to: number): void {
-    this.room(10 * (to - from + 1));
-    const b = this.buf;
-    let n = this.n;
-    for (let i = from; i <= to; i++) n = putVarint(b, n, c[i]);
-    this.n = n;
-  }
-
   zigzag(v: number): void {
     this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
   }
 
   float(v: number): void {
     this.room(8);
-    this.view.setFloat64(this.n, v, true);
+    setF64(this.buf, this.n, v);
     this.n += 8;
+  }
+
+  u32(v: number): void {
+    this.room(4);
+    setU32(this.buf, this.n, v);
+    this.n += 4;
+  }
+
+  /** c[from..to] at width `w` (which holds every one of them). */
+  counts(c: Float64Array, from: number, to: number, w: number): void {
+    const size = WIDTH_BYTES[w];
+    this.room(size * (to - from + 1));
+    const b = this.buf;
+    let n = this.n;
+    for (let i = from; i <= to; i++, n += size) setCount(b, n, w, c[i]);
+    this.n = n;
   }
 
   /** The bytes written so far, as a view that the next reset() reuses. */
@@ -124,51 +198,39 @@ class PackWriter {
 // allocates only its result.
 const WRITER = new PackWriter();
 
-/** A range as pack() writes it: span, first index, then the counts (varints when `integral`). */
-function packRange(w: PackWriter, r: Range, integral: boolean): void {
+/** A range as pack() writes it: span, first index, then the counts at width `w`. */
+function packRange(w: PackWriter, r: Range, width: number): void {
   if (r.isEmpty) {
     w.varint(0);
     return;
   }
   w.varint(r.hi - r.lo + 1);
   w.zigzag(r.lo);
-  const c = r.counts;
-  const from = r.lo - r.base;
-  const to = r.hi - r.base;
-  if (integral) w.varints(c, from, to);
-  else for (let i = from; i <= to; i++) w.float(c[i]);
+  w.counts(r.counts, r.lo - r.base, r.hi - r.base, width);
 }
 
-// float64 bytes go through these (little-endian platforms, as Node's are) instead of a DataView,
-// which costs more to create than reading a whole small histogram.
-const F64 = new Float64Array(1);
-const F64_BYTES = new Uint8Array(F64.buffer);
-const BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
-
 class PackReader {
-  private n = 0;
+  n = 0;
 
-  constructor(private readonly buf: Uint8Array) {}
+  constructor(readonly buf: Uint8Array) {}
 
   get atEnd(): boolean {
     return this.n === this.buf.length;
   }
 
+  /** Moves past k bytes, which must be there. */
+  skip(k: number): number {
+    const at = this.n;
+    if (at + k > this.buf.length) throw new Error("ExpHistogram.unpack: truncated");
+    this.n = at + k;
+    return at;
+  }
+
   byte(): number {
-    if (this.n >= this.buf.length) throw new Error("ExpHistogram.unpack: truncated");
-    return this.buf[this.n++];
+    return this.buf[this.skip(1)];
   }
 
   varint(): number {
-    // one byte: the common case of a slot's bucket count
-    const n = this.n;
-    if (n < this.buf.length) {
-      const b = this.buf[n];
-      if (b < 0x80) {
-        this.n = n + 1;
-        return b;
-      }
-    }
     let v = 0;
     let mul = 1;
     for (let i = 0; i < 8; i++) {
@@ -186,14 +248,66 @@ class PackReader {
   }
 
   float(): number {
-    const n = this.n;
-    if (n + 8 > this.buf.length) throw new Error("ExpHistogram.unpack: truncated");
-    const b = this.buf;
-    if (BIG_ENDIAN) for (let i = 0; i < 8; i++) F64_BYTES[7 - i] = b[n + i];
-    else for (let i = 0; i < 8; i++) F64_BYTES[i] = b[n + i];
-    this.n = n + 8;
-    return F64[0];
+    return getF64(this.buf, this.skip(8));
   }
+
+  u32(): number {
+    return getU32(this.buf, this.skip(4));
+  }
+}
+
+/**
+ * Where the parts of a packed histogram are (see locate()), for the
+ * operations that change one in place.
+ */
+class PackedLayout {
+  flags = 0;
+  scale = 0;
+  zeroThreshold = 0;
+  /** Offset of sum; min and max follow, then the three totals. */
+  sumAt = 0;
+  totalsAt = 0;
+  posN = 0;
+  posLo = 0;
+  posAt = 0;
+  negN = 0;
+  negLo = 0;
+  negAt = 0;
+
+  get posWidth(): number {
+    return (this.flags >> 2) & 3;
+  }
+  get negWidth(): number {
+    return (this.flags >> 4) & 3;
+  }
+}
+
+const LAYOUT = new PackedLayout();
+
+/**
+ * Reads the layout of a packed histogram into LAYOUT: false when the bytes are
+ * not one, or end early or late (for the caller to take the path that says why).
+ */
+function locate(buf: Uint8Array): boolean {
+  const r = new PackReader(buf);
+  const L = LAYOUT;
+  try {
+    if (r.byte() !== PACK_VERSION) return false;
+    L.flags = r.byte();
+    L.scale = r.zigzag();
+    L.zeroThreshold = (L.flags & PACK_ZERO_THRESHOLD) !== 0 ? r.float() : 0;
+    L.sumAt = r.skip(24);
+    L.totalsAt = r.skip((L.flags & PACK_WIDE_TOTALS) !== 0 ? 24 : 12);
+    L.posN = r.varint();
+    L.posLo = L.posN > 0 ? r.zigzag() : 0;
+    L.posAt = r.skip(L.posN * WIDTH_BYTES[L.posWidth]);
+    L.negN = r.varint();
+    L.negLo = L.negN > 0 ? r.zigzag() : 0;
+    L.negAt = r.skip(L.negN * WIDTH_BYTES[L.negWidth]);
+  } catch {
+    return false;
+  }
+  return r.atEnd;
 }
 
 /**
@@ -508,6 +622,126 @@ function scanAtScale(
   OR_SUM = sum;
   OR_DTOTAL = dTotal;
   return true;
+}
+
+/**
+ * True when the buckets of `r` lie within the packed span of `n` buckets
+ * from index `lo` (width `w`, at packed[at]) and each sum is a whole number
+ * that still fits the width.
+ */
+function fitsPacked(packed: Uint8Array, n: number, lo: number, at: number, w: number, r: Range): boolean {
+  if (r.isEmpty) return true;
+  if (w === WF64 || r.lo < lo || r.hi > lo + n - 1) return false;
+  const max = WIDTH_MAX[w];
+  const size = WIDTH_BYTES[w];
+  const c = r.counts;
+  for (let i = r.lo; i <= r.hi; i++) {
+    const v = c[i - r.base];
+    if (v === 0) continue;
+    const sum = getCount(packed, at + (i - lo) * size, w) + v;
+    if (!(sum <= max) || !Number.isInteger(v)) return false;
+  }
+  return true;
+}
+
+/** Adds the counts of `r` into the packed span (checked by fitsPacked). */
+function addToPacked(packed: Uint8Array, lo: number, at: number, w: number, r: Range): void {
+  const size = WIDTH_BYTES[w];
+  const c = r.counts;
+  for (let i = r.lo; i <= r.hi; i++) {
+    const v = c[i - r.base];
+    if (v === 0) continue;
+    const p = at + (i - lo) * size;
+    setCount(packed, p, w, getCount(packed, p, w) + v);
+  }
+}
+
+/**
+ * scanAtScale() against a packed previous point: `n` buckets from index `lo`
+ * at width `w` at packed[at]. False also when the point's occupied span is
+ * not exactly the packed one or a count does not fit the width (the packed
+ * bytes could not be rewritten in place).
+ */
+function scanPacked(
+  r: { offset: number; bucketCounts: number[] } | undefined | null,
+  sum: number,
+  packed: Uint8Array,
+  n: number,
+  lo: number,
+  at: number,
+  w: number,
+  scratch: Float64Array,
+): boolean {
+  OR_COUNTS = NO_COUNTS;
+  OR_OFFSET = 0;
+  OR_FIRST = 0;
+  OR_LAST = -1;
+  OR_SUM = sum;
+  OR_DTOTAL = 0;
+  if (r === undefined || r === null) return n === 0;
+  if (typeof r !== "object") return false;
+  const offset = r.offset ?? 0;
+  const counts = r.bucketCounts ?? NO_COUNTS;
+  if (typeof offset !== "number" || !Number.isInteger(offset) || Math.abs(offset) > 2 ** 31) return false;
+  if (!Array.isArray(counts)) return false;
+  const len = counts.length;
+  if (len > DEFAULT_MAX_SIZE) return false;
+  // positions of the packed span in counts[]
+  const from = lo - offset;
+  const to = from + n - 1;
+  if (n > 0 && (from < 0 || to >= len)) return false;
+  const max = WIDTH_MAX[w];
+  const size = WIDTH_BYTES[w];
+  let first = -1;
+  let last = -1;
+  let dTotal = 0;
+  for (let k = 0; k < len; k++) {
+    const c = counts[k];
+    if (typeof c !== "number" || !(c >= 0 && c < Number.POSITIVE_INFINITY)) return false;
+    sum += c;
+    let d = c;
+    if (c !== 0) {
+      if (k < from || k > to || c > max || !Number.isInteger(c)) return false;
+      if (first < 0) first = k;
+      last = k;
+      const v = getCount(packed, at + (k - from) * size, w);
+      if (v !== 0) {
+        // as scanAtScale()
+        if (v > c && v > c + 1e-9 * Math.max(1, c)) return false;
+        d = c - v;
+        // biome-ignore lint/complexity/useMathMinMax: this runs once per bucket on the ingest path, where the call costs
+        if (!(d > 1e-9 * (v > 1 ? v : 1))) d = 0;
+      }
+    } else if (k >= from && k <= to && getCount(packed, at + (k - from) * size, w) !== 0) {
+      return false; // a bucket went down to zero: not contained
+    }
+    scratch[k] = d;
+    dTotal += d;
+  }
+  // in place only when pack() of the new point would write the same span
+  if (n > 0 ? first !== from || last !== to : first >= 0) return false;
+  OR_COUNTS = counts;
+  OR_OFFSET = offset;
+  if (first >= 0) {
+    OR_FIRST = first;
+    OR_LAST = last;
+  }
+  OR_SUM = sum;
+  OR_DTOTAL = dTotal;
+  return true;
+}
+
+/** Writes counts[first..last] at width `w` from packed[at] (the span scanPacked() checked). */
+function writeCounts(
+  packed: Uint8Array,
+  at: number,
+  w: number,
+  counts: number[],
+  first: number,
+  last: number,
+): void {
+  const size = WIDTH_BYTES[w];
+  for (let k = first; k <= last; k++, at += size) setCount(packed, at, w, counts[k]);
 }
 
 /**
@@ -1151,16 +1385,71 @@ export class ExpHistogram {
     zeroCount: number,
     sum: number,
   ): ExpHistogram | null {
-    const cnt = count - this._count;
-    if (!(cnt > tol(this._count))) return null;
+    return ExpHistogram.deltaOf(this._count, this._zeroCount, this._sum, zt, scale, count, zeroCount, sum);
+  }
+
+  /** deltaHead() from a previous point's count, zero count and sum. */
+  private static deltaOf(
+    prevCount: number,
+    prevZero: number,
+    prevSum: number,
+    zt: number,
+    scale: number,
+    count: number,
+    zeroCount: number,
+    sum: number,
+  ): ExpHistogram | null {
+    const cnt = count - prevCount;
+    if (!(cnt > tol(prevCount))) return null;
     const d = new ExpHistogram();
     d._zeroThreshold = zt;
     d._scale = scale;
     d._count = cnt;
-    const zc = zeroCount - this._zeroCount;
-    d._zeroCount = zc > tol(this._zeroCount) ? zc : 0;
-    d._sum = sum - this._sum;
+    const zc = zeroCount - prevZero;
+    d._zeroCount = zc > tol(prevZero) ? zc : 0;
+    d._sum = sum - prevSum;
     return d;
+  }
+
+  /**
+   * mergePacked() in place: adds h into `packed` when both are at the same
+   * scale and zero threshold, every bucket of h lies within the packed span
+   * and every new count fits its width, and returns true; otherwise changes
+   * nothing and returns false. The bytes are those pack() would write for
+   * the merge: span, widths and layout are unchanged.
+   */
+  private static addPacked(packed: Uint8Array, h: ExpHistogram): boolean {
+    const L = LAYOUT;
+    if (!locate(packed) || (L.flags & PACK_WIDE_TOTALS) !== 0) return false;
+    if (L.scale !== h._scale || L.zeroThreshold !== h._zeroThreshold || L.scale > MAX_SCALE) return false;
+    if (L.posN > DEFAULT_MAX_SIZE || L.negN > DEFAULT_MAX_SIZE) return false;
+    const t = L.totalsAt;
+    const count = getU32(packed, t) + h._count;
+    const zeroCount = getU32(packed, t + 4) + h._zeroCount;
+    const rejected = getU32(packed, t + 8) + h._rejected;
+    if (!narrowTotal(count) || !narrowTotal(zeroCount) || !narrowTotal(rejected)) return false;
+    const pos = h.pos;
+    const neg = h.neg;
+    if (
+      !fitsPacked(packed, L.posN, L.posLo, L.posAt, L.posWidth, pos) ||
+      !fitsPacked(packed, L.negN, L.negLo, L.negAt, L.negWidth, neg)
+    )
+      return false;
+    addToPacked(packed, L.posLo, L.posAt, L.posWidth, pos);
+    addToPacked(packed, L.negLo, L.negAt, L.negWidth, neg);
+    const s = L.sumAt;
+    const min = getF64(packed, s + 8);
+    const max = getF64(packed, s + 16);
+    setF64(packed, s, getF64(packed, s) + h._sum);
+    // the comparisons merge() makes, so that the bytes are the same as through unpack and merge
+    // biome-ignore lint/complexity/useMathMinMax: see above
+    setF64(packed, s + 8, h._min < min ? h._min : min);
+    // biome-ignore lint/complexity/useMathMinMax: see above
+    setF64(packed, s + 16, h._max > max ? h._max : max);
+    setU32(packed, t, count);
+    setU32(packed, t + 4, zeroCount);
+    setU32(packed, t + 8, rejected);
+    return true;
   }
 
   /** The scalar fields of a cumulative point this histogram now stands for (its ranges already set). */
@@ -1241,10 +1530,11 @@ export class ExpHistogram {
   }
 
   /**
-   * A compact, immutable byte form of this histogram, for storing many of
-   * them (sliding-window slots): whole counts as varints over the occupied
-   * bucket span, other numbers as float64. About 40 bytes plus one or two
-   * bytes per occupied bucket. Read back with ExpHistogram.unpack().
+   * A compact byte form of this histogram, for storing many of them (window
+   * slots, a stream's last point): float64 totals and the counts of the
+   * occupied bucket span at a fixed width each (1, 2 or 4 bytes for whole
+   * numbers, float64 otherwise). About 40 bytes plus one or two per bucket.
+   * Read back with ExpHistogram.unpack().
    */
   pack(): Uint8Array {
     return this.packView().slice();
@@ -1258,25 +1548,25 @@ export class ExpHistogram {
   packView(): Uint8Array {
     const w = WRITER;
     w.reset();
-    const whole = (v: number) => Number.isSafeInteger(v) && v >= 0;
-    const integral =
-      whole(this._count) &&
-      whole(this._zeroCount) &&
-      whole(this._rejected) &&
-      rangeIsWhole(this.pos) &&
-      rangeIsWhole(this.neg);
-    w.byte(PACK_VERSION | (integral ? PACK_INTEGRAL : 0));
+    const wide = !(narrowTotal(this._count) && narrowTotal(this._zeroCount) && narrowTotal(this._rejected));
+    const zt = this._zeroThreshold;
+    const pw = rangeWidth(this.pos);
+    const nw = rangeWidth(this.neg);
+    w.byte(PACK_VERSION);
+    w.byte(
+      (wide ? PACK_WIDE_TOTALS : 0) | (Object.is(zt, 0) ? 0 : PACK_ZERO_THRESHOLD) | (pw << 2) | (nw << 4),
+    );
     w.zigzag(this._scale);
-    w.float(this._zeroThreshold);
+    if (!Object.is(zt, 0)) w.float(zt);
     w.float(this._sum);
     w.float(this._min);
     w.float(this._max);
-    const num = (v: number) => (integral ? w.varint(v) : w.float(v));
-    num(this._count);
-    num(this._zeroCount);
-    num(this._rejected);
-    packRange(w, this.pos, integral);
-    packRange(w, this.neg, integral);
+    for (const v of [this._count, this._zeroCount, this._rejected]) {
+      if (wide) w.float(v);
+      else w.u32(v);
+    }
+    packRange(w, this.pos, pw);
+    packRange(w, this.neg, nw);
     return w.written();
   }
 
@@ -1300,21 +1590,21 @@ export class ExpHistogram {
   /** unpack() into this histogram: bucket arrays of exactly the packed span, or (`roomy`) of maxSize, reused. */
   private readPacked(buf: Uint8Array, roomy: boolean): void {
     const r = new PackReader(buf);
-    const head = r.byte();
-    if ((head & ~PACK_INTEGRAL) !== PACK_VERSION)
+    if (buf.length === 0 || r.byte() !== PACK_VERSION)
       throw new Error("ExpHistogram.unpack: not a packed histogram");
-    const integral = (head & PACK_INTEGRAL) !== 0;
-    const num = () => (integral ? r.varint() : r.float());
+    const flags = r.byte();
+    const wide = (flags & PACK_WIDE_TOTALS) !== 0;
     this._scale = r.zigzag();
-    this._zeroThreshold = r.float();
+    this._zeroThreshold = (flags & PACK_ZERO_THRESHOLD) !== 0 ? r.float() : 0;
     this._sum = r.float();
     this._min = r.float();
     this._max = r.float();
-    this._count = num();
-    this._zeroCount = num();
-    this._rejected = num();
+    this._count = wide ? r.float() : r.u32();
+    this._zeroCount = wide ? r.float() : r.u32();
+    this._rejected = wide ? r.float() : r.u32();
     for (let which = 0; which < 2; which++) {
       const range = which === 0 ? this.pos : this.neg;
+      const width = (flags >> (which === 0 ? 2 : 4)) & 3;
       const n = r.varint();
       if (!range.isEmpty) range.counts.fill(0, range.lo - range.base, range.hi - range.base + 1);
       range.lo = 0;
@@ -1329,20 +1619,14 @@ export class ExpHistogram {
       range.base = lo - ((cap - n) >> 1);
       range.lo = lo;
       range.hi = lo + n - 1;
-      const at = lo - range.base;
+      const size = WIDTH_BYTES[width];
+      let at = r.skip(n * size);
+      const to = lo - range.base + n;
       let total = 0;
-      if (integral) {
-        for (let i = 0; i < n; i++) {
-          const v = r.varint();
-          c[at + i] = v;
-          total += v;
-        }
-      } else {
-        for (let i = 0; i < n; i++) {
-          const v = r.float();
-          c[at + i] = v;
-          total += v;
-        }
+      for (let i = lo - range.base; i < to; i++, at += size) {
+        const v = getCount(buf, at, width);
+        c[i] = v;
+        total += v;
       }
       range.total = total;
     }
@@ -1350,84 +1634,103 @@ export class ExpHistogram {
   }
 
   /**
-   * pack() of `unpack(packed)` merged with `h`, without unpacking when both
-   * hold whole counts at the same scale and zero threshold and the union of
-   * their buckets fits (the usual case of a window slot taking the next
-   * delta): one walk over the packed counts and h's buckets. Returns `packed`
-   * itself when h adds nothing, and otherwise, like packView(), a view that
-   * the next pack, packView or mergePacked call overwrites.
+   * pack() of `unpack(packed)` merged with `h`. When both are at the same
+   * scale and zero threshold, h's buckets lie within the packed span and
+   * every sum still fits its width (the usual case of a window slot taking
+   * the next delta), `packed` itself is updated in place and returned;
+   * otherwise the result is, like packView(), a view that the next pack,
+   * packView or mergePacked call overwrites. `packed` is returned untouched
+   * when h adds nothing.
    */
   static mergePacked(packed: Uint8Array, h: ExpHistogram): Uint8Array {
     if (h._count === 0 && h._rejected === 0) return packed;
-    const r = new PackReader(packed);
-    const head = r.byte();
-    const scale = r.zigzag();
-    const zt = r.float();
-    if (
-      head !== (PACK_VERSION | PACK_INTEGRAL) ||
-      scale !== h._scale ||
-      zt !== h._zeroThreshold ||
-      scale > MAX_SCALE
-    ) {
-      return ExpHistogram.mergeUnpacked(packed, h);
-    }
-    const sum = r.float();
-    const min = r.float();
-    const max = r.float();
-    const count = r.varint() + h._count;
-    const zeroCount = r.varint() + h._zeroCount;
-    const rejected = r.varint() + h._rejected;
-    const whole = (v: number) => Number.isSafeInteger(v) && v >= 0;
-    if (!whole(count) || !whole(zeroCount) || !whole(rejected)) return ExpHistogram.mergeUnpacked(packed, h);
-    const w = WRITER;
-    w.reset();
-    w.byte(PACK_VERSION | PACK_INTEGRAL);
-    w.zigzag(scale);
-    w.float(zt);
-    w.float(sum + h._sum);
-    // the comparisons merge() makes, so that the bytes are the same as through unpack and merge
-    // biome-ignore lint/complexity/useMathMinMax: see above
-    w.float(h._min < min ? h._min : min);
-    // biome-ignore lint/complexity/useMathMinMax: see above
-    w.float(h._max > max ? h._max : max);
-    w.varint(count);
-    w.varint(zeroCount);
-    w.varint(rejected);
-    for (const theirs of [h.pos, h.neg]) {
-      const n = r.varint();
-      const lo = n === 0 ? 0 : r.zigzag();
-      const hi = lo + n - 1;
-      if (theirs.isEmpty) {
-        // copy the packed range as it is
-        w.varint(n);
-        if (n === 0) continue;
-        w.zigzag(lo);
-        for (let i = 0; i < n; i++) w.varint(r.varint());
-        continue;
-      }
-      const outLo = n === 0 || theirs.lo < lo ? theirs.lo : lo;
-      const outHi = n === 0 || theirs.hi > hi ? theirs.hi : hi;
-      if (outHi - outLo + 1 > DEFAULT_MAX_SIZE) return ExpHistogram.mergeUnpacked(packed, h);
-      w.varint(outHi - outLo + 1);
-      w.zigzag(outLo);
-      const tc = theirs.counts;
-      const tb = theirs.base;
-      for (let i = outLo; i <= outHi; i++) {
-        let v = i >= lo && i <= hi ? r.varint() : 0;
-        if (i >= theirs.lo && i <= theirs.hi) v += tc[i - tb];
-        if (!whole(v)) return ExpHistogram.mergeUnpacked(packed, h);
-        w.varint(v);
-      }
-    }
-    if (!r.atEnd) throw new Error("ExpHistogram.unpack: trailing bytes");
-    return w.written();
+    if (ExpHistogram.addPacked(packed, h)) return packed;
+    MERGE.unpackFrom(packed);
+    MERGE.merge(h);
+    return MERGE.packView();
   }
 
-  /** mergePacked() the long way. */
-  private static mergeUnpacked(packed: Uint8Array, h: ExpHistogram): Uint8Array {
-    const u = ExpHistogram.unpack(packed);
-    u.merge(h);
-    return u.packView();
+  /**
+   * advanceCumulative() on a packed previous point, in place: when the point
+   * is at the packed scale and zero threshold, spans exactly the packed
+   * buckets and fits their widths (a cumulative stream's steady state), the
+   * packed bytes become `pack()` of the new point and the result is what
+   * `unpack(packed).advanceCumulative(p)` returns. Otherwise nothing changes
+   * and the result is undefined, for the caller to take that path.
+   */
+  static advancePacked(packed: Uint8Array, p: OtlpExpHistogramPoint): ExpHistogram | null | undefined {
+    const L = LAYOUT;
+    if (!locate(packed) || (L.flags & PACK_WIDE_TOTALS) !== 0 || p === null || typeof p !== "object")
+      return undefined;
+    const pw = L.posWidth;
+    const nw = L.negWidth;
+    if (pw === WF64 || nw === WF64 || L.posN > DEFAULT_MAX_SIZE || L.negN > DEFAULT_MAX_SIZE)
+      return undefined;
+    const t = L.totalsAt;
+    const prevCount = getU32(packed, t);
+    const prevZero = getU32(packed, t + 4);
+    if (getU32(packed, t + 8) !== 0) return undefined; // rejected values: advanceCumulative() declines
+    const { scale, count, zeroCount, sum, min, max } = p;
+    const zt = p.zeroThreshold ?? 0;
+    if (
+      scale !== L.scale ||
+      zt !== L.zeroThreshold ||
+      typeof count !== "number" ||
+      !narrowTotal(count) ||
+      count === 0 ||
+      count < prevCount ||
+      typeof zeroCount !== "number" ||
+      !narrowTotal(zeroCount) ||
+      typeof sum !== "number" ||
+      sum - sum !== 0 ||
+      typeof min !== "number" ||
+      typeof max !== "number" ||
+      !(min <= max) ||
+      min - min !== 0 ||
+      max - max !== 0
+    ) {
+      return undefined;
+    }
+    if (!scanPacked(p.positive, zeroCount, packed, L.posN, L.posLo, L.posAt, pw, SCRATCH_POS))
+      return undefined;
+    const pc = OR_COUNTS;
+    const pf = OR_FIRST;
+    const pl = OR_LAST;
+    const po = OR_OFFSET;
+    const pd = OR_DTOTAL;
+    if (!scanPacked(p.negative, OR_SUM, packed, L.negN, L.negLo, L.negAt, nw, SCRATCH_NEG)) return undefined;
+    const nc = OR_COUNTS;
+    const nf = OR_FIRST;
+    const nl = OR_LAST;
+    const no = OR_OFFSET;
+    const nd = OR_DTOTAL;
+    if (Math.abs(OR_SUM - count) > 1e-9 * Math.max(1, count)) return undefined;
+    if (prevZero > zeroCount + tol(zeroCount)) return undefined;
+
+    const s = L.sumAt;
+    const delta = ExpHistogram.deltaOf(
+      prevCount,
+      prevZero,
+      getF64(packed, s),
+      zt,
+      scale,
+      count,
+      zeroCount,
+      sum,
+    );
+    if (delta !== null) {
+      deltaFromScratch(delta.pos, SCRATCH_POS, po, pf, pl, pd, L.posN > 0);
+      deltaFromScratch(delta.neg, SCRATCH_NEG, no, nf, nl, nd, L.negN > 0);
+      delta.settleDeltaExtremes(getF64(packed, s + 8), getF64(packed, s + 16), min, max);
+    }
+    writeCounts(packed, L.posAt, pw, pc, pf, pl);
+    writeCounts(packed, L.negAt, nw, nc, nf, nl);
+    setF64(packed, s, sum);
+    setF64(packed, s + 8, min);
+    setF64(packed, s + 16, max);
+    setU32(packed, t, count);
+    setU32(packed, t + 4, zeroCount);
+    return delta;
   }
 
   /**
@@ -1841,6 +2144,9 @@ export class ExpHistogram {
     return s;
   }
 }
+
+// mergePacked() unpacks into this one histogram when it cannot merge in place.
+const MERGE = new ExpHistogram();
 
 function rangeIn(
   who: string,

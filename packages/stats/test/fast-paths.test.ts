@@ -2,7 +2,9 @@
 // exactly what the general paths give — subtract() without a copy against
 // the copying subtract, and advanceCumulative() against fromOtlp() followed
 // by the copying subtract — including scale changes, zero thresholds,
-// resets, missing fields and points that are not contained.
+// resets, missing fields and points that are not contained; and the packed
+// forms: advancePacked() and mergePacked() in place against unpack, the
+// general operation and pack.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ExpHistogram, type OtlpExpHistogramPoint } from "../src/index.js";
@@ -306,5 +308,114 @@ describe("advanceCumulative", () => {
     expect(small.advanceCumulative(toOtlp(build([1, 2, 3])))).toBeUndefined();
     const last = ExpHistogram.fromOtlp(toOtlp(build([1, 2, 3])));
     expect(last.advanceCumulative(toOtlp(build([1, 2])))).toBeUndefined();
+  });
+});
+
+const MUTATIONS: Mutation[] = [
+  "none",
+  "none",
+  "none",
+  "reset",
+  "lessInABucket",
+  "noMinMax",
+  "otherThreshold",
+  "finerScale",
+  "tooWide",
+];
+
+/** xs recorded with weight w each (weights past 255 and 65535 make wider packed counts). */
+function weighted(xs: number[], w: number, zt = 0): ExpHistogram {
+  const h = new ExpHistogram({ zeroThreshold: zt });
+  for (const x of xs) h.record(x, w);
+  return h;
+}
+
+const weight = fc.constantFrom(1, 3, 200, 300, 40_000, 70_000);
+
+describe("advancePacked", () => {
+  it("equals unpack, advanceCumulative and pack, in place, or changes nothing", () => {
+    let tried = 0;
+    let taken = 0;
+    fc.assert(
+      fc.property(
+        values,
+        values,
+        fc.boolean(),
+        weight,
+        zeroThreshold,
+        fc.integer({ min: 0, max: 2 }),
+        fc.constantFrom(...MUTATIONS),
+        (xs, ys, repeat, w, zt, pad, mutation) => {
+          const sdk = weighted(xs, w, zt);
+          const p1 = toOtlp(sdk, pad, pad);
+          // the same values again keep the bucket span (the steady state); others may widen it
+          for (const y of repeat ? xs : ys) sdk.record(y, w);
+          let p2 = toOtlp(sdk, pad, 0);
+          if (mutation === "reset") p2 = toOtlp(weighted(ys, w, zt));
+          if (mutation === "lessInABucket") {
+            const k = p2.positive.bucketCounts.findIndex((c) => c > 0);
+            if (k >= 0) {
+              p2.positive.bucketCounts[k] -= 1;
+              p2.count -= 1;
+            }
+          }
+          if (mutation === "noMinMax") p2.min = undefined;
+          if (mutation === "otherThreshold") p2.zeroThreshold = zt + 1e-9;
+          if (mutation === "finerScale") p2.scale += 1;
+          if (mutation === "tooWide")
+            p2.negative = { offset: -300, bucketCounts: [1, ...new Array(200).fill(0), 1] };
+          const packed = ExpHistogram.fromOtlp(p1).pack();
+          const general = ExpHistogram.unpack(packed);
+          const want = general.advanceCumulative(p2);
+          const inPlace = packed.slice();
+          const got = ExpHistogram.advancePacked(inPlace, p2);
+          tried++;
+          if (got === undefined) {
+            expect(inPlace).toEqual(packed);
+            return;
+          }
+          taken++;
+          expect(want).not.toBeUndefined();
+          expect(got === null ? null : state(got)).toEqual(want ? state(want) : null);
+          expect(inPlace).toEqual(general.pack());
+        },
+      ),
+    );
+    expect(taken).toBeGreaterThan(tried / 6); // the in-place path was exercised
+  });
+
+  it("declines a point whose counts outgrow the packed widths, which pack() then widens", () => {
+    const sdk = weighted([1, 2, 3], 200);
+    const packed = ExpHistogram.fromOtlp(toOtlp(sdk)).pack();
+    sdk.record(2, 100); // 300 no longer fits a byte
+    const p = toOtlp(sdk);
+    expect(ExpHistogram.advancePacked(packed.slice(), p)).toBeUndefined();
+    const general = ExpHistogram.unpack(packed);
+    expect(general.advanceCumulative(p)?.count).toBe(100);
+    expect(general.pack().length).toBeGreaterThan(packed.length);
+  });
+});
+
+describe("mergePacked in place", () => {
+  it("gives pack()'s bytes of the merge, in place when the delta fits the span and widths", () => {
+    let tried = 0;
+    let inPlace = 0;
+    fc.assert(
+      fc.property(values, fc.nat(), fc.nat(), weight, weight, (xs, from, len, wa, wb) => {
+        const a = weighted(xs, wa);
+        // a part of a's values: the usual delta into a window slot
+        const b = weighted(xs.slice(from % (xs.length + 1), (from % (xs.length + 1)) + len), wb);
+        if (b.scale > a.scale) b.downscale(b.scale - a.scale);
+        const want = ExpHistogram.unpack(a.pack());
+        want.merge(b);
+        const wanted = want.pack();
+        const packed = a.pack();
+        const got = ExpHistogram.mergePacked(packed, b);
+        tried++;
+        if (got === packed) inPlace++;
+        expect(got.slice()).toEqual(wanted);
+      }),
+    );
+    expect(inPlace).toBeGreaterThan(tried / 4);
   });
 });
