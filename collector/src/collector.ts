@@ -112,9 +112,8 @@ export class Collector {
   }
 
   ingestMetrics(req: MetricsRequest, nowMs = Date.now()): IngestResult {
-    const r = this.normalizer.normalize(req, nowMs);
+    const r = this.normalizer.normalize(req, nowMs, (o) => this.observe(o, nowMs));
     this.store.ignoredPoints += r.ignored;
-    for (const o of r.observations) this.observe(o, nowMs);
     for (const x of r.rejected) this.reject(x.reason);
     const message = r.rejected
       .slice(0, 5)

@@ -176,6 +176,64 @@ describe("cumulative exponential histograms", () => {
     expect((next.observations[0] as Extract<Observation, { kind: "histogram" }>).delta.count).toBe(1);
   });
 
+  it("passes a sink the same observations it would collect, one at a time", () => {
+    // Three replicas' streams over several exports: steady steps (deltas written into one scratch
+    // histogram for the sink), widening ranges, a restart, counters in between.
+    const exports: MetricsRequest[] = [];
+    let seed = 3;
+    const next = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    const recorded: number[][] = [[], [], []];
+    for (let e = 0; e < 12; e++) {
+      const points = recorded.map((values, r) => {
+        if (r === 2 && e === 6) values.length = 0; // replica 2 restarts
+        for (let k = 0; k < 15; k++) values.push(40 + 20 * next() * (1 + e / 10));
+        const p = expPoint(values, r === 2 && e >= 6 ? LATER + 100n : LATER, LATER + 1000n + BigInt(e));
+        p.attributes = attrs({ "ml.model.name": "m", "ml.feature.name": `f${r}` });
+        return p;
+      });
+      exports.push({
+        resourceMetrics: [
+          {
+            resource: attrs({ "service.instance.id": "a" }),
+            scopeMetrics: [
+              {
+                scope: { name: "s", version: "" },
+                metrics: [
+                  {
+                    name: "ml.feature.value",
+                    unit: "",
+                    description: "",
+                    kind: "exponential_histogram",
+                    temporality: Temporality.Cumulative,
+                    points,
+                  },
+                  ...counter(10 * e, LATER, LATER + 1000n + BigInt(e)).resourceMetrics[0].scopeMetrics[0]
+                    .metrics,
+                ],
+              },
+            ],
+          },
+        ],
+      });
+    }
+    const plain = (o: Observation) =>
+      o.kind === "histogram" ? { ...o, memo: undefined, delta: o.delta.toJSON() } : { ...o, memo: undefined };
+    const collecting = new Normalizer(COLLECTOR_START);
+    const sinking = new Normalizer(COLLECTOR_START);
+    for (const req of exports) {
+      const want = collecting.normalize(req, 0);
+      const got: unknown[] = [];
+      const r = sinking.normalize(req, 0, (o) => got.push(plain(o)));
+      expect(r.observations).toEqual([]);
+      expect(got).toEqual(want.observations.map(plain));
+      expect(r.rejected).toEqual(want.rejected);
+      expect(r.skipped).toBe(want.skipped);
+    }
+  });
+
   it("rejects a histogram whose bucket counts do not add up", () => {
     const n = new Normalizer(COLLECTOR_START);
     const p = expPoint([1, 2, 3], LATER, LATER + 1n);

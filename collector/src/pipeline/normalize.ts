@@ -39,7 +39,9 @@ export type Observation =
   /**
    * New values of an exponential histogram. The delta is the consumer's to
    * merge or clone at once, not to keep as it is: its bucket arrays may be
-   * views into a buffer shared with other deltas (ExpHistogram.advanceCumulative).
+   * views into a buffer shared with other deltas (ExpHistogram.advanceCumulative),
+   * and an observation passed to a sink (Normalizer.normalize) may carry a
+   * scratch histogram that the next point overwrites.
    */
   | { kind: "histogram"; metric: string; attributes: Attributes; delta: ExpHistogram; memo?: StreamMemo };
 
@@ -121,6 +123,8 @@ abstract class Tracked implements StreamMemo {
 
 // Stands for one cumulative stream's last histogram at a time while its next point is differenced.
 const CUMULATIVE = new ExpHistogram();
+// The delta of a cumulative stream's steady step, when each observation goes to a sink at once.
+const DELTA = new ExpHistogram();
 
 /** A tracked stream's last point; updated in place as points arrive. */
 class StreamState extends Tracked {
@@ -213,6 +217,8 @@ export class Normalizer {
   private pAttrs: Attributes = Object.create(null);
   private pIndex = 0;
   private pKey: string | undefined = undefined;
+  /** Where observations go during normalize(), when the caller gave a sink. */
+  private sink: ((o: Observation) => void) | undefined = undefined;
 
   /**
    * @param startedAtNs collector start time; a cumulative stream that began
@@ -327,8 +333,30 @@ export class Normalizer {
     return ms;
   }
 
-  normalize(req: MetricsRequest, nowMs: number): NormalizeResult {
+  /**
+   * The observations, rejections and counts of one request. With a `sink`,
+   * each observation is passed to it as soon as it is made, rather than
+   * collected in the result: a histogram delta then holds only until the
+   * sink returns (it may be a scratch histogram that the next point reuses),
+   * which saves allocating one per point.
+   */
+  normalize(req: MetricsRequest, nowMs: number, sink?: (o: Observation) => void): NormalizeResult {
     const out: NormalizeResult = { observations: [], rejected: [], skipped: 0, ignored: 0 };
+    this.sink = sink;
+    try {
+      this.normalizeInto(out, req, nowMs);
+    } finally {
+      this.sink = undefined;
+    }
+    return out;
+  }
+
+  private emit(out: NormalizeResult, o: Observation): void {
+    if (this.sink !== undefined) this.sink(o);
+    else out.observations.push(o);
+  }
+
+  private normalizeInto(out: NormalizeResult, req: MetricsRequest, nowMs: number): void {
     const wanted = this.limits.wanted;
     for (const rm of req.resourceMetrics) {
       const resourceKey = attributesKey(rm.resource);
@@ -382,7 +410,7 @@ export class Normalizer {
                 out.rejected.push(this.limitRejection(m.name));
                 continue;
               }
-              out.observations.push({
+              this.emit(out, {
                 kind: "level",
                 metric: m.name,
                 attributes: p.attributes,
@@ -404,7 +432,6 @@ export class Normalizer {
         if (scope.size === 0) this.scopes.delete(scopeKey);
       }
     }
-    return out;
   }
 
   /** Forgets streams not seen since before cutoffMs. */
@@ -548,7 +575,7 @@ export class Normalizer {
         out.rejected.push(this.limitRejection(name));
         return;
       }
-      out.observations.push({
+      this.emit(out, {
         kind: "level",
         metric: name,
         attributes: p.attributes,
@@ -572,7 +599,7 @@ export class Normalizer {
         return;
       }
       if (p.value > 0)
-        out.observations.push({
+        this.emit(out, {
           kind: "increment",
           metric: name,
           attributes: p.attributes,
@@ -604,7 +631,7 @@ export class Normalizer {
     }
     const state = this.update(prev, p.startTimeUnixNano, p.timeUnixNano, p.value, nowMs);
     if (delta > 0)
-      out.observations.push({
+      this.emit(out, {
         kind: "increment",
         metric: name,
         attributes: p.attributes,
@@ -624,9 +651,9 @@ export class Normalizer {
     let prev: StreamState | undefined;
     if (temporality !== Temporality.Delta) {
       prev = this.findStream();
-      // Fast path, the steady state of a cumulative stream: the next point of the same run. The
-      // packed previous point is advanced in place when the new one spans the same buckets at the
-      // same scale (ExpHistogram.advancePacked), else through a scratch histogram; the delta comes
+      // Fast path, the steady state of a cumulative stream: the next point of the same run. At the
+      // same scale the packed previous point is advanced as it is (ExpHistogram.advancePacked: in
+      // place when the bucket span holds), at another through a scratch histogram; the delta comes
       // out in one pass. In every other case (invalid point, reset, new scale ...) nothing changed
       // and the general path below decides, with the same outcome it always had.
       if (
@@ -635,8 +662,16 @@ export class Normalizer {
         p.timeUnixNano > prev.time &&
         typeof prev.last !== "number"
       ) {
-        let delta = ExpHistogram.advancePacked(prev.last, p);
-        if (delta === undefined) {
+        let delta: ExpHistogram | null | undefined;
+        const advanced = ExpHistogram.advancePacked(
+          prev.last,
+          p,
+          this.sink === undefined ? undefined : DELTA,
+        );
+        if (advanced !== undefined) {
+          delta = advanced.delta;
+          if (advanced.packed !== prev.last) prev.last = rewriteBytes(prev.last, advanced.packed);
+        } else {
           CUMULATIVE.unpackFrom(prev.last);
           delta = CUMULATIVE.advanceCumulative(p);
           if (delta !== undefined) prev.last = rewriteBytes(prev.last, CUMULATIVE.packView());
@@ -646,7 +681,7 @@ export class Normalizer {
           prev.seenMs = nowMs;
           this.markDirty(prev);
           if (delta !== null)
-            out.observations.push({
+            this.emit(out, {
               kind: "histogram",
               metric: name,
               attributes: p.attributes,
@@ -671,7 +706,7 @@ export class Normalizer {
         return;
       }
       if (h.count > 0)
-        out.observations.push({ kind: "histogram", metric: name, attributes: p.attributes, delta: h, memo });
+        this.emit(out, { kind: "histogram", metric: name, attributes: p.attributes, delta: h, memo });
       return;
     }
     if (prev === undefined && !this.hasRoom()) {
@@ -706,7 +741,7 @@ export class Normalizer {
     const packed = rewriteBytes(typeof prev?.last === "object" ? prev.last : undefined, h.packView());
     const state = this.update(prev, p.startTimeUnixNano, p.timeUnixNano, packed, nowMs);
     if (delta && delta.count > 0) {
-      out.observations.push({
+      this.emit(out, {
         kind: "histogram",
         metric: name,
         attributes: p.attributes,

@@ -67,7 +67,7 @@ function rangeWidth(r: Range): number {
     if (!(Number.isSafeInteger(v) && v >= 0)) return WF64;
     if (v > max) max = v;
   }
-  return max <= 0xff ? W8 : max <= 0xffff ? W16 : max <= 0xffffffff ? W32 : WF64;
+  return widthFor(max, true);
 }
 
 /** True for the whole numbers a packed total holds as uint32. */
@@ -174,8 +174,14 @@ class PackWriter {
     this.n += 4;
   }
 
+  /** One of the three totals: float64 when `wide`, else uint32. */
+  total(v: number, wide: boolean): void {
+    if (wide) this.float(v);
+    else this.u32(v);
+  }
+
   /** c[from..to] at width `w` (which holds every one of them). */
-  counts(c: Float64Array, from: number, to: number, w: number): void {
+  counts(c: Float64Array | number[], from: number, to: number, w: number): void {
     const size = WIDTH_BYTES[w];
     this.room(size * (to - from + 1));
     const b = this.buf;
@@ -207,6 +213,24 @@ function packRange(w: PackWriter, r: Range, width: number): void {
   w.varint(r.hi - r.lo + 1);
   w.zigzag(r.lo);
   w.counts(r.counts, r.lo - r.base, r.hi - r.base, width);
+}
+
+/** packRange() of OTLP counts[first..last] (bucket offset + k). */
+function packOtlpRange(
+  w: PackWriter,
+  counts: number[],
+  offset: number,
+  first: number,
+  last: number,
+  width: number,
+): void {
+  if (last < first) {
+    w.varint(0);
+    return;
+  }
+  w.varint(last - first + 1);
+  w.zigzag(offset + first);
+  w.counts(counts, first, last, width);
 }
 
 class PackReader {
@@ -656,11 +680,36 @@ function addToPacked(packed: Uint8Array, lo: number, at: number, w: number, r: R
   }
 }
 
+/** What scanPacked() finds in one range of a point. */
+class PackedScan {
+  counts: number[] = NO_COUNTS;
+  offset = 0;
+  /** Positions of the first and last non-zero count (none when last < first). */
+  first = 0;
+  last = -1;
+  /** Positions of the first and last non-zero difference. */
+  dFirst = 0;
+  dLast = -1;
+  /** The sum passed in plus this range's counts, in order (as fromOtlp() checks them). */
+  sum = 0;
+  /** Sum of the differences. */
+  dTotal = 0;
+  /** Largest count, and whether every count is a whole number: the width the range needs. */
+  max = 0;
+  whole = true;
+  /** Positions whose count differs from the packed one: changed[0, nChanged). */
+  readonly changed = new Int32Array(DEFAULT_MAX_SIZE);
+  nChanged = 0;
+  /** scratch[k]: the difference at position k. */
+  constructor(readonly scratch: Float64Array) {}
+}
+
+const SCAN_POS = new PackedScan(SCRATCH_POS);
+const SCAN_NEG = new PackedScan(SCRATCH_NEG);
+
 /**
  * scanAtScale() against a packed previous point: `n` buckets from index `lo`
- * at width `w` at packed[at]. False also when the point's occupied span is
- * not exactly the packed one or a count does not fit the width (the packed
- * bytes could not be rewritten in place).
+ * at width `w` at packed[at]; what it finds goes to `out`.
  */
 function scanPacked(
   r: { offset: number; bucketCounts: number[] } | undefined | null,
@@ -670,14 +719,17 @@ function scanPacked(
   lo: number,
   at: number,
   w: number,
-  scratch: Float64Array,
+  out: PackedScan,
 ): boolean {
-  OR_COUNTS = NO_COUNTS;
-  OR_OFFSET = 0;
-  OR_FIRST = 0;
-  OR_LAST = -1;
-  OR_SUM = sum;
-  OR_DTOTAL = 0;
+  out.counts = NO_COUNTS;
+  out.offset = 0;
+  out.first = out.dFirst = 0;
+  out.last = out.dLast = -1;
+  out.sum = sum;
+  out.dTotal = 0;
+  out.max = 0;
+  out.whole = true;
+  out.nChanged = 0;
   if (r === undefined || r === null) return n === 0;
   if (typeof r !== "object") return false;
   const offset = r.offset ?? 0;
@@ -686,25 +738,38 @@ function scanPacked(
   if (!Array.isArray(counts)) return false;
   const len = counts.length;
   if (len > DEFAULT_MAX_SIZE) return false;
-  // positions of the packed span in counts[]
+  // positions of the packed span in counts[], which must hold it
   const from = lo - offset;
   const to = from + n - 1;
   if (n > 0 && (from < 0 || to >= len)) return false;
-  const max = WIDTH_MAX[w];
   const size = WIDTH_BYTES[w];
+  const scratch = out.scratch;
+  const changed = out.changed;
+  let nChanged = 0;
   let first = -1;
   let last = -1;
+  let dFirst = -1;
+  let dLast = -1;
   let dTotal = 0;
+  let max = 0;
+  let whole = true;
+  let p = at;
   for (let k = 0; k < len; k++) {
     const c = counts[k];
     if (typeof c !== "number" || !(c >= 0 && c < Number.POSITIVE_INFINITY)) return false;
     sum += c;
     let d = c;
     if (c !== 0) {
-      if (k < from || k > to || c > max || !Number.isInteger(c)) return false;
       if (first < 0) first = k;
       last = k;
-      const v = getCount(packed, at + (k - from) * size, w);
+      if (c > max) max = c;
+      // (c | 0) === c: a whole number below 2^31, the usual count, without the call
+      if (whole && (c | 0) !== c) whole = Number.isSafeInteger(c);
+    }
+    let v = 0;
+    if (k >= from && k <= to) {
+      v = w === W8 ? packed[p] : getCount(packed, p, w);
+      p += size;
       if (v !== 0) {
         // as scanAtScale()
         if (v > c && v > c + 1e-9 * Math.max(1, c)) return false;
@@ -712,36 +777,61 @@ function scanPacked(
         // biome-ignore lint/complexity/useMathMinMax: this runs once per bucket on the ingest path, where the call costs
         if (!(d > 1e-9 * (v > 1 ? v : 1))) d = 0;
       }
-    } else if (k >= from && k <= to && getCount(packed, at + (k - from) * size, w) !== 0) {
-      return false; // a bucket went down to zero: not contained
+    }
+    if (c !== v) changed[nChanged++] = k;
+    if (d !== 0) {
+      if (dFirst < 0) dFirst = k;
+      dLast = k;
     }
     scratch[k] = d;
     dTotal += d;
   }
-  // in place only when pack() of the new point would write the same span
-  if (n > 0 ? first !== from || last !== to : first >= 0) return false;
-  OR_COUNTS = counts;
-  OR_OFFSET = offset;
+  out.counts = counts;
+  out.offset = offset;
   if (first >= 0) {
-    OR_FIRST = first;
-    OR_LAST = last;
+    out.first = first;
+    out.last = last;
   }
-  OR_SUM = sum;
-  OR_DTOTAL = dTotal;
+  if (dFirst >= 0) {
+    out.dFirst = dFirst;
+    out.dLast = dLast;
+  }
+  out.sum = sum;
+  out.dTotal = dTotal;
+  out.max = max;
+  out.whole = whole;
+  out.nChanged = nChanged;
   return true;
 }
 
-/** Writes counts[first..last] at width `w` from packed[at] (the span scanPacked() checked). */
-function writeCounts(
-  packed: Uint8Array,
-  at: number,
-  w: number,
-  counts: number[],
-  first: number,
-  last: number,
-): void {
+/** Sets `r` to the differences of a scan, as deltaFromScratch() would (trimmed), in place: a view of the scan's scratch. */
+function viewDifferences(r: Range, scan: PackedScan): void {
+  if (scan.dLast < scan.dFirst) {
+    r.clear();
+    return;
+  }
+  r.counts = scan.scratch;
+  r.base = scan.offset;
+  r.lo = scan.offset + scan.dFirst;
+  r.hi = scan.offset + scan.dLast;
+  r.total = scan.dTotal;
+}
+
+/** Rewrites the counts at the positions a scan found changed; the packed span starts at position `from`. */
+function writeChanged(packed: Uint8Array, at: number, w: number, scan: PackedScan, from: number): void {
   const size = WIDTH_BYTES[w];
-  for (let k = first; k <= last; k++, at += size) setCount(packed, at, w, counts[k]);
+  const counts = scan.counts;
+  const changed = scan.changed;
+  for (let j = 0; j < scan.nChanged; j++) {
+    const k = changed[j];
+    setCount(packed, at + (k - from) * size, w, counts[k]);
+  }
+}
+
+/** The narrowest width for a range whose largest count is `max` (`whole`: all whole numbers). */
+function widthFor(max: number, whole: boolean): number {
+  if (!whole) return WF64;
+  return max <= 0xff ? W8 : max <= 0xffff ? W16 : max <= 0xffffffff ? W32 : WF64;
 }
 
 /**
@@ -1388,7 +1478,7 @@ export class ExpHistogram {
     return ExpHistogram.deltaOf(this._count, this._zeroCount, this._sum, zt, scale, count, zeroCount, sum);
   }
 
-  /** deltaHead() from a previous point's count, zero count and sum. */
+  /** deltaHead() from a previous point's count, zero count and sum; written into `into` when given. */
   private static deltaOf(
     prevCount: number,
     prevZero: number,
@@ -1398,10 +1488,19 @@ export class ExpHistogram {
     count: number,
     zeroCount: number,
     sum: number,
+    into?: ExpHistogram,
   ): ExpHistogram | null {
     const cnt = count - prevCount;
     if (!(cnt > tol(prevCount))) return null;
-    const d = new ExpHistogram();
+    let d: ExpHistogram;
+    if (into === undefined) {
+      d = new ExpHistogram();
+    } else {
+      d = into;
+      d._rejected = 0;
+      d.pos.clear();
+      d.neg.clear();
+    }
     d._zeroThreshold = zt;
     d._scale = scale;
     d._count = cnt;
@@ -1561,10 +1660,9 @@ export class ExpHistogram {
     w.float(this._sum);
     w.float(this._min);
     w.float(this._max);
-    for (const v of [this._count, this._zeroCount, this._rejected]) {
-      if (wide) w.float(v);
-      else w.u32(v);
-    }
+    w.total(this._count, wide);
+    w.total(this._zeroCount, wide);
+    w.total(this._rejected, wide);
     packRange(w, this.pos, pw);
     packRange(w, this.neg, nw);
     return w.written();
@@ -1651,36 +1749,43 @@ export class ExpHistogram {
   }
 
   /**
-   * advanceCumulative() on a packed previous point, in place: when the point
-   * is at the packed scale and zero threshold, spans exactly the packed
-   * buckets and fits their widths (a cumulative stream's steady state), the
-   * packed bytes become `pack()` of the new point and the result is what
-   * `unpack(packed).advanceCumulative(p)` returns. Otherwise nothing changes
-   * and the result is undefined, for the caller to take that path.
+   * advanceCumulative() on a packed previous point: when
+   * `unpack(packed).advanceCumulative(p)` takes the point at the packed scale
+   * (the steady state of a cumulative stream), the result holds its delta
+   * (or null) and `pack()` of the new point: `packed` itself, rewritten in
+   * place, when the point spans the same buckets at the same widths, else a
+   * view that the next pack, packView or mergePacked call overwrites.
+   * Otherwise (another scale, an invalid point, a reset ...) nothing changes
+   * and the result is undefined, for the caller to take the general path.
+   * The result object is reused by the next call. With `into` (a histogram
+   * made with default options) the delta is `into`, overwritten, and its
+   * buckets are views of scratch arrays: it holds until the next call, for a
+   * caller that consumes each delta at once.
    */
-  static advancePacked(packed: Uint8Array, p: OtlpExpHistogramPoint): ExpHistogram | null | undefined {
+  static advancePacked(
+    packed: Uint8Array,
+    p: OtlpExpHistogramPoint,
+    into?: ExpHistogram,
+  ): PackedAdvance | undefined {
     const L = LAYOUT;
-    if (!locate(packed) || (L.flags & PACK_WIDE_TOTALS) !== 0 || p === null || typeof p !== "object")
-      return undefined;
-    const pw = L.posWidth;
-    const nw = L.negWidth;
-    if (pw === WF64 || nw === WF64 || L.posN > DEFAULT_MAX_SIZE || L.negN > DEFAULT_MAX_SIZE)
-      return undefined;
+    if (!locate(packed) || p === null || typeof p !== "object") return undefined;
+    if (L.posN > DEFAULT_MAX_SIZE || L.negN > DEFAULT_MAX_SIZE || L.scale > MAX_SCALE) return undefined;
+    const wideBefore = (L.flags & PACK_WIDE_TOTALS) !== 0;
     const t = L.totalsAt;
-    const prevCount = getU32(packed, t);
-    const prevZero = getU32(packed, t + 4);
-    if (getU32(packed, t + 8) !== 0) return undefined; // rejected values: advanceCumulative() declines
+    const prevCount = wideBefore ? getF64(packed, t) : getU32(packed, t);
+    const prevZero = wideBefore ? getF64(packed, t + 8) : getU32(packed, t + 4);
+    const rejected = wideBefore ? getF64(packed, t + 16) : getU32(packed, t + 8);
+    if (rejected !== 0) return undefined; // advanceCumulative() declines too
     const { scale, count, zeroCount, sum, min, max } = p;
     const zt = p.zeroThreshold ?? 0;
     if (
       scale !== L.scale ||
       zt !== L.zeroThreshold ||
       typeof count !== "number" ||
-      !narrowTotal(count) ||
-      count === 0 ||
+      !(count > 0 && count < Number.POSITIVE_INFINITY) ||
       count < prevCount ||
       typeof zeroCount !== "number" ||
-      !narrowTotal(zeroCount) ||
+      !(zeroCount >= 0 && zeroCount < Number.POSITIVE_INFINITY) ||
       typeof sum !== "number" ||
       sum - sum !== 0 ||
       typeof min !== "number" ||
@@ -1691,46 +1796,76 @@ export class ExpHistogram {
     ) {
       return undefined;
     }
-    if (!scanPacked(p.positive, zeroCount, packed, L.posN, L.posLo, L.posAt, pw, SCRATCH_POS))
-      return undefined;
-    const pc = OR_COUNTS;
-    const pf = OR_FIRST;
-    const pl = OR_LAST;
-    const po = OR_OFFSET;
-    const pd = OR_DTOTAL;
-    if (!scanPacked(p.negative, OR_SUM, packed, L.negN, L.negLo, L.negAt, nw, SCRATCH_NEG)) return undefined;
-    const nc = OR_COUNTS;
-    const nf = OR_FIRST;
-    const nl = OR_LAST;
-    const no = OR_OFFSET;
-    const nd = OR_DTOTAL;
-    if (Math.abs(OR_SUM - count) > 1e-9 * Math.max(1, count)) return undefined;
+    const pw = L.posWidth;
+    const nw = L.negWidth;
+    const ps = SCAN_POS;
+    const ns = SCAN_NEG;
+    if (!scanPacked(p.positive, zeroCount, packed, L.posN, L.posLo, L.posAt, pw, ps)) return undefined;
+    if (!scanPacked(p.negative, ps.sum, packed, L.negN, L.negLo, L.negAt, nw, ns)) return undefined;
+    if (Math.abs(ns.sum - count) > 1e-9 * Math.max(1, count)) return undefined;
     if (prevZero > zeroCount + tol(zeroCount)) return undefined;
 
     const s = L.sumAt;
-    const delta = ExpHistogram.deltaOf(
-      prevCount,
-      prevZero,
-      getF64(packed, s),
-      zt,
-      scale,
-      count,
-      zeroCount,
-      sum,
-    );
+    const prevSum = getF64(packed, s);
+    const delta = ExpHistogram.deltaOf(prevCount, prevZero, prevSum, zt, scale, count, zeroCount, sum, into);
     if (delta !== null) {
-      deltaFromScratch(delta.pos, SCRATCH_POS, po, pf, pl, pd, L.posN > 0);
-      deltaFromScratch(delta.neg, SCRATCH_NEG, no, nf, nl, nd, L.negN > 0);
+      if (into !== undefined) {
+        viewDifferences(delta.pos, ps);
+        viewDifferences(delta.neg, ns);
+      } else {
+        deltaFromScratch(delta.pos, ps.scratch, ps.offset, ps.first, ps.last, ps.dTotal, L.posN > 0);
+        deltaFromScratch(delta.neg, ns.scratch, ns.offset, ns.first, ns.last, ns.dTotal, L.negN > 0);
+      }
       delta.settleDeltaExtremes(getF64(packed, s + 8), getF64(packed, s + 16), min, max);
     }
-    writeCounts(packed, L.posAt, pw, pc, pf, pl);
-    writeCounts(packed, L.negAt, nw, nc, nf, nl);
-    setF64(packed, s, sum);
-    setF64(packed, s + 8, min);
-    setF64(packed, s + 16, max);
-    setU32(packed, t, count);
-    setU32(packed, t + 4, zeroCount);
-    return delta;
+    const wide = !(narrowTotal(count) && narrowTotal(zeroCount));
+    const ztFlag = Object.is(zt, 0) ? 0 : PACK_ZERO_THRESHOLD;
+    const pw2 = widthFor(ps.max, ps.whole);
+    const nw2 = widthFor(ns.max, ns.whole);
+    const out = ADVANCE;
+    out.delta = delta;
+    const samePos =
+      ps.last < ps.first
+        ? L.posN === 0
+        : L.posN === ps.last - ps.first + 1 && L.posLo === ps.offset + ps.first;
+    const sameNeg =
+      ns.last < ns.first
+        ? L.negN === 0
+        : L.negN === ns.last - ns.first + 1 && L.negLo === ns.offset + ns.first;
+    const sameFlags = wide === wideBefore && ztFlag === (L.flags & PACK_ZERO_THRESHOLD);
+    if (sameFlags && pw2 === pw && nw2 === nw && samePos && sameNeg) {
+      writeChanged(packed, L.posAt, pw, ps, ps.first);
+      writeChanged(packed, L.negAt, nw, ns, ns.first);
+      setF64(packed, s, sum);
+      setF64(packed, s + 8, min);
+      setF64(packed, s + 16, max);
+      if (wide) {
+        setF64(packed, t, count);
+        setF64(packed, t + 8, zeroCount);
+      } else {
+        setU32(packed, t, count);
+        setU32(packed, t + 4, zeroCount);
+      }
+      out.packed = packed;
+      return out;
+    }
+    // the span or a width changed: the point packed anew, as pack() writes it
+    const w = WRITER;
+    w.reset();
+    w.byte(PACK_VERSION);
+    w.byte(ztFlag | (wide ? PACK_WIDE_TOTALS : 0) | (pw2 << 2) | (nw2 << 4));
+    w.zigzag(scale);
+    if (ztFlag !== 0) w.float(zt);
+    w.float(sum);
+    w.float(min);
+    w.float(max);
+    w.total(count, wide);
+    w.total(zeroCount, wide);
+    w.total(0, wide);
+    packOtlpRange(w, ps.counts, ps.offset, ps.first, ps.last, pw2);
+    packOtlpRange(w, ns.counts, ns.offset, ns.first, ns.last, nw2);
+    out.packed = w.written();
+    return out;
   }
 
   /**
@@ -2144,6 +2279,14 @@ export class ExpHistogram {
     return s;
   }
 }
+
+/** What ExpHistogram.advancePacked() hands back: the delta and the new point packed. */
+export interface PackedAdvance {
+  delta: ExpHistogram | null;
+  packed: Uint8Array;
+}
+
+const ADVANCE: PackedAdvance = { delta: null, packed: new Uint8Array(0) };
 
 // mergePacked() unpacks into this one histogram when it cannot merge in place.
 const MERGE = new ExpHistogram();

@@ -37,6 +37,7 @@ export {
   type ExpHistogramJSON,
   type ExpHistogramOptions,
   type OtlpExpHistogramPoint,
+  type PackedAdvance,
 } from "./exphist.js";
 export { durbinCdf, kolmogorovSf, ks2ExactSf, kstwoSf, pelzGoodCdf, smirnovSf } from "./kolmogorov.js";
 export {

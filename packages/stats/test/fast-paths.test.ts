@@ -332,24 +332,30 @@ function weighted(xs: number[], w: number, zt = 0): ExpHistogram {
 
 const weight = fc.constantFrom(1, 3, 200, 300, 40_000, 70_000);
 
+// One histogram that advancePacked() writes deltas into, reused across runs as the normaliser does.
+const SCRATCH_DELTA = new ExpHistogram();
+
 describe("advancePacked", () => {
-  it("equals unpack, advanceCumulative and pack, in place, or changes nothing", () => {
+  it("equals unpack, advanceCumulative and pack, in place when it can, or changes nothing", () => {
     let tried = 0;
     let taken = 0;
+    let inPlace = 0;
     fc.assert(
       fc.property(
         values,
         values,
-        fc.boolean(),
+        fc.constantFrom("same", "wider", "other"),
         weight,
         zeroThreshold,
         fc.integer({ min: 0, max: 2 }),
         fc.constantFrom(...MUTATIONS),
-        (xs, ys, repeat, w, zt, pad, mutation) => {
+        (xs, ys, next, w, zt, pad, mutation) => {
           const sdk = weighted(xs, w, zt);
           const p1 = toOtlp(sdk, pad, pad);
-          // the same values again keep the bucket span (the steady state); others may widen it
-          for (const y of repeat ? xs : ys) sdk.record(y, w);
+          // the same values again keep the bucket span (the steady state); a little further out
+          // widens it by a bucket or so, usually at the same scale; others may do anything
+          const more = next === "same" ? xs : next === "wider" ? xs.map((x) => x * 1.05) : ys;
+          for (const y of more) sdk.record(y, w);
           let p2 = toOtlp(sdk, pad, 0);
           if (mutation === "reset") p2 = toOtlp(weighted(ys, w, zt));
           if (mutation === "lessInABucket") {
@@ -366,33 +372,43 @@ describe("advancePacked", () => {
             p2.negative = { offset: -300, bucketCounts: [1, ...new Array(200).fill(0), 1] };
           const packed = ExpHistogram.fromOtlp(p1).pack();
           const general = ExpHistogram.unpack(packed);
+          const prevScale = general.scale;
           const want = general.advanceCumulative(p2);
-          const inPlace = packed.slice();
-          const got = ExpHistogram.advancePacked(inPlace, p2);
+          // the delta written into a scratch histogram (views of scratch arrays) is the same
+          const again = ExpHistogram.advancePacked(packed.slice(), p2, SCRATCH_DELTA);
+          const viaScratch = again === undefined ? undefined : again.delta && state(again.delta);
+          const bytes = packed.slice();
+          const got = ExpHistogram.advancePacked(bytes, p2);
           tried++;
           if (got === undefined) {
-            expect(inPlace).toEqual(packed);
+            expect(bytes).toEqual(packed);
+            // declined only where the general path declines too, or at another scale
+            if (p2.scale === prevScale) expect(want).toBeUndefined();
             return;
           }
           taken++;
+          if (got.packed === bytes) inPlace++;
           expect(want).not.toBeUndefined();
-          expect(got === null ? null : state(got)).toEqual(want ? state(want) : null);
-          expect(inPlace).toEqual(general.pack());
+          expect(got.delta === null ? null : state(got.delta)).toEqual(want ? state(want) : null);
+          expect(viaScratch).toEqual(want ? state(want) : null);
+          expect(got.packed.slice()).toEqual(general.pack());
         },
       ),
     );
-    expect(taken).toBeGreaterThan(tried / 6); // the in-place path was exercised
+    // both ways were exercised: in place, and packed anew
+    expect(inPlace).toBeGreaterThan(tried / 15);
+    expect(taken - inPlace).toBeGreaterThan(tried / 20);
   });
 
-  it("declines a point whose counts outgrow the packed widths, which pack() then widens", () => {
+  it("packs the point anew when its counts outgrow the packed widths", () => {
     const sdk = weighted([1, 2, 3], 200);
     const packed = ExpHistogram.fromOtlp(toOtlp(sdk)).pack();
     sdk.record(2, 100); // 300 no longer fits a byte
-    const p = toOtlp(sdk);
-    expect(ExpHistogram.advancePacked(packed.slice(), p)).toBeUndefined();
-    const general = ExpHistogram.unpack(packed);
-    expect(general.advanceCumulative(p)?.count).toBe(100);
-    expect(general.pack().length).toBeGreaterThan(packed.length);
+    const got = ExpHistogram.advancePacked(packed, toOtlp(sdk));
+    expect(got?.delta?.count).toBe(100);
+    expect(got?.packed).not.toBe(packed);
+    expect(got?.packed.length).toBeGreaterThan(packed.length);
+    expect(ExpHistogram.unpack(got?.packed ?? packed).toJSON()).toEqual(sdk.toJSON());
   });
 });
 
