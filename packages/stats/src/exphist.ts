@@ -186,7 +186,8 @@ class PackWriter {
     this.room(size * (to - from + 1));
     const b = this.buf;
     let n = this.n;
-    for (let i = from; i <= to; i++, n += size) setCount(b, n, w, c[i]);
+    if (w === W8) for (let i = from; i <= to; i++) b[n++] = c[i];
+    else for (let i = from; i <= to; i++, n += size) setCount(b, n, w, c[i]);
     this.n = n;
   }
 
@@ -236,7 +237,14 @@ function packOtlpRange(
 class PackReader {
   n = 0;
 
-  constructor(readonly buf: Uint8Array) {}
+  constructor(public buf: Uint8Array) {}
+
+  /** Starts over on other bytes (a reader kept for reuse). */
+  reset(buf: Uint8Array): this {
+    this.buf = buf;
+    this.n = 0;
+    return this;
+  }
 
   get atEnd(): boolean {
     return this.n === this.buf.length;
@@ -307,13 +315,14 @@ class PackedLayout {
 }
 
 const LAYOUT = new PackedLayout();
+const LOCATOR = new PackReader(new Uint8Array(0));
 
 /**
  * Reads the layout of a packed histogram into LAYOUT: false when the bytes are
  * not one, or end early or late (for the caller to take the path that says why).
  */
 function locate(buf: Uint8Array): boolean {
-  const r = new PackReader(buf);
+  const r = LOCATOR.reset(buf);
   const L = LAYOUT;
   try {
     if (r.byte() !== PACK_VERSION) return false;
@@ -742,6 +751,10 @@ function scanPacked(
   const from = lo - offset;
   const to = from + n - 1;
   if (n > 0 && (from < 0 || to >= len)) return false;
+  if ((w === W8 || w === W16) && scanSmallWhole(counts, from, to, packed, at, w === W16, sum, out)) {
+    out.offset = offset;
+    return true;
+  }
   const size = WIDTH_BYTES[w];
   const scratch = out.scratch;
   const changed = out.changed;
@@ -800,6 +813,72 @@ function scanPacked(
   out.dTotal = dTotal;
   out.max = max;
   out.whole = whole;
+  out.nChanged = nChanged;
+  return true;
+}
+
+/**
+ * scanPacked()'s loop for its usual case, in fewer steps: counts that are
+ * whole numbers below 2^31 against packed counts of one or two bytes, none
+ * smaller than before (so no tolerance applies, and a count changed exactly
+ * where its difference is not zero). False, with `out` half written, when a
+ * count is anything else, for scanPacked() to take its general loop.
+ */
+function scanSmallWhole(
+  counts: number[],
+  from: number,
+  to: number,
+  packed: Uint8Array,
+  at: number,
+  twoBytes: boolean,
+  sum: number,
+  out: PackedScan,
+): boolean {
+  const len = counts.length;
+  const scratch = out.scratch;
+  const changed = out.changed;
+  let nChanged = 0;
+  let first = -1;
+  let last = -1;
+  let max = 0;
+  let dTotal = 0;
+  let p = at;
+  for (let k = 0; k < len; k++) {
+    const c = counts[k];
+    if ((c | 0) !== c || c < 0) return false;
+    sum += c;
+    let d = c;
+    if (k >= from && k <= to) {
+      if (twoBytes) {
+        d = c - (packed[p] | (packed[p + 1] << 8));
+        p += 2;
+      } else {
+        d = c - packed[p++];
+      }
+      if (d < 0) return false;
+    }
+    if (c !== 0) {
+      if (first < 0) first = k;
+      last = k;
+      if (c > max) max = c;
+    }
+    if (d !== 0) changed[nChanged++] = k;
+    scratch[k] = d;
+    dTotal += d;
+  }
+  out.counts = counts;
+  if (first >= 0) {
+    out.first = first;
+    out.last = last;
+  }
+  if (nChanged > 0) {
+    out.dFirst = changed[0];
+    out.dLast = changed[nChanged - 1];
+  }
+  out.sum = sum;
+  out.dTotal = dTotal;
+  out.max = max;
+  out.whole = true;
   out.nChanged = nChanged;
   return true;
 }
