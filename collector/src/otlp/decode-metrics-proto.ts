@@ -36,7 +36,7 @@ import {
   I64,
   LEN,
   ProtoReader,
-  readAttribute,
+  readPointAttribute,
   readRepeatedMessage,
   readResourceInto,
   readScopeInto,
@@ -55,7 +55,7 @@ import {
   type ScopeMetrics,
   Temporality,
 } from "./types.js";
-import { newAttributes } from "./values.js";
+import { NO_ATTRIBUTES, newAttributes } from "./values.js";
 
 const NO_RECORDED_VALUE = 1;
 
@@ -294,7 +294,7 @@ function readDataPoints<P>(
 
 function readNumberPoint(r: ProtoReader, end: number): NumberPoint | null {
   const p: NumberPoint = {
-    attributes: newAttributes(),
+    attributes: NO_ATTRIBUTES,
     startTimeUnixNano: 0n,
     timeUnixNano: 0n,
     value: 0,
@@ -302,13 +302,15 @@ function readNumberPoint(r: ProtoReader, end: number): NumberPoint | null {
   let flags = 0;
   let nAttrs = 0;
   while (r.pos < end) {
+    const at = r.pos;
     const tag = r.readTag(end);
     const f = tag >>> 3;
     const wt = tag & 7;
     switch (f) {
       case 7:
         if (wt !== LEN) wrongWire(f, wt, LEN);
-        nAttrs = readAttribute(r, end, p.attributes, nAttrs);
+        p.attributes = readPointAttribute(r, end, 7, at, p.attributes, nAttrs);
+        nAttrs = r.attributeCount;
         break;
       case 2:
         if (wt !== I64) wrongWire(f, wt, I64);
@@ -343,7 +345,7 @@ function readNumberPoint(r: ProtoReader, end: number): NumberPoint | null {
 
 function readHistogramPoint(r: ProtoReader, end: number): HistogramPoint | null {
   const p: HistogramPoint = {
-    attributes: newAttributes(),
+    attributes: NO_ATTRIBUTES,
     startTimeUnixNano: 0n,
     timeUnixNano: 0n,
     count: 0,
@@ -356,13 +358,15 @@ function readHistogramPoint(r: ProtoReader, end: number): HistogramPoint | null 
   let flags = 0;
   let nAttrs = 0;
   while (r.pos < end) {
+    const at = r.pos;
     const tag = r.readTag(end);
     const f = tag >>> 3;
     const wt = tag & 7;
     switch (f) {
       case 9:
         if (wt !== LEN) wrongWire(f, wt, LEN);
-        nAttrs = readAttribute(r, end, p.attributes, nAttrs);
+        p.attributes = readPointAttribute(r, end, 9, at, p.attributes, nAttrs);
+        nAttrs = r.attributeCount;
         break;
       case 2:
         if (wt !== I64) wrongWire(f, wt, I64);
@@ -411,7 +415,7 @@ function readHistogramPoint(r: ProtoReader, end: number): HistogramPoint | null 
 
 function readExpHistogramPoint(r: ProtoReader, end: number): ExpHistogramPoint | null {
   const p: ExpHistogramPoint = {
-    attributes: newAttributes(),
+    attributes: NO_ATTRIBUTES,
     startTimeUnixNano: 0n,
     timeUnixNano: 0n,
     count: 0,
@@ -427,13 +431,15 @@ function readExpHistogramPoint(r: ProtoReader, end: number): ExpHistogramPoint |
   let flags = 0;
   let nAttrs = 0;
   while (r.pos < end) {
+    const at = r.pos;
     const tag = r.readTag(end);
     const f = tag >>> 3;
     const wt = tag & 7;
     switch (f) {
       case 1:
         if (wt !== LEN) wrongWire(f, wt, LEN);
-        nAttrs = readAttribute(r, end, p.attributes, nAttrs);
+        p.attributes = readPointAttribute(r, end, 1, at, p.attributes, nAttrs);
+        nAttrs = r.attributeCount;
         break;
       case 2:
         if (wt !== I64) wrongWire(f, wt, I64);

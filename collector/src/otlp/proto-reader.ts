@@ -15,7 +15,7 @@
 import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { fail, rethrowAt } from "./errors.js";
 import type { Attributes, AttrValue, DecodeLimits } from "./types.js";
-import { doubleToJson, int64ToAttr, kvlistToJson, toHex } from "./values.js";
+import { doubleToJson, int64ToAttr, kvlistToJson, newAttributes, toHex } from "./values.js";
 
 export const VARINT = 0;
 export const I64 = 1;
@@ -80,6 +80,8 @@ function internAscii(buf: Uint8Array, s: number, e: number): string | undefined 
 
 export class ProtoReader extends BinaryReader {
   readonly u8: Uint8Array;
+  /** The number of entries in the run readAttributeRun() last read. */
+  attributeCount = 0;
   readonly dv: DataView;
   readonly limits: DecodeLimits;
 
@@ -444,6 +446,157 @@ export function readAttribute(
     rethrowAt(e, "attributes", count);
   }
   return count + 1;
+}
+
+// A data point's attributes are the same bytes in every export of its stream, so the
+// attribute objects of recent runs are kept by those bytes: a point whose attributes were
+// seen lately gets the same (frozen) object again without decoding them, and the normaliser
+// recognises its stream by that object. Two generations of at most RUN_CACHE_SIZE entries
+// each bound the memory, whatever the attribute cardinality.
+const RUN_CACHE_SIZE = 4096;
+
+interface AttributeRun {
+  bytes: Uint8Array;
+  /** The limits it was decoded under: a run is only taken again under the same ones. */
+  limits: DecodeLimits;
+  attrs: Attributes;
+  count: number;
+}
+
+let runsNow = new Map<number, AttributeRun>();
+let runsBefore = new Map<number, AttributeRun>();
+
+/** FNV-1a of buf[s, e). */
+function hashBytes(buf: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h;
+}
+
+function sameRun(
+  run: AttributeRun | undefined,
+  buf: Uint8Array,
+  s: number,
+  e: number,
+  limits: DecodeLimits,
+): boolean {
+  if (run === undefined || run.limits !== limits || run.bytes.length !== e - s) return false;
+  const bytes = run.bytes;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== buf[s + i]) return false;
+  return true;
+}
+
+/** The cached run for buf[s, e) under `limits`, if any. */
+function cachedRun(
+  h: number,
+  buf: Uint8Array,
+  s: number,
+  e: number,
+  limits: DecodeLimits,
+): AttributeRun | undefined {
+  const now = runsNow.get(h);
+  if (sameRun(now, buf, s, e, limits)) return now;
+  const before = runsBefore.get(h);
+  if (!sameRun(before, buf, s, e, limits)) return undefined;
+  remember(h, before as AttributeRun);
+  return before;
+}
+
+/** How many attribute runs are cached (for tests: the cache stays bounded). */
+export function cachedAttributeRuns(): number {
+  return runsNow.size + runsBefore.size;
+}
+
+function remember(h: number, run: AttributeRun): void {
+  if (runsNow.size >= RUN_CACHE_SIZE) {
+    runsBefore = runsNow;
+    runsNow = new Map();
+  }
+  runsNow.set(h, run);
+}
+
+/**
+ * Reads the run of `repeated KeyValue` fields number `field` (below 16: a
+ * one-byte tag) that starts with the tag at offset `at` (already read: r.pos
+ * is past it), up to the first other field. Returns the attributes: frozen
+ * and shared with every other point whose run had the same bytes, or, for a
+ * run that does not look like one (a tag of more than a byte, a length past
+ * the end), a new object with the first entry, for the caller to go on with
+ * readAttribute(). The entry count is left in `r.attributeCount`. Errors are
+ * those of readAttribute().
+ */
+export function readAttributeRun(r: ProtoReader, end: number, field: number, at: number): Attributes {
+  const tag = field * 8 + LEN;
+  const buf = r.u8;
+  // Where the run ends, without decoding it; a field that does not parse ends it here (and is
+  // then decoded, and refused, by readAttribute as usual).
+  let n = 0;
+  let runEnd = at;
+  scan: while (runEnd < end && buf[runEnd] === tag) {
+    let q = runEnd + 1;
+    let len = 0;
+    let mul = 1;
+    for (;;) {
+      if (q >= end || mul > 2 ** 28) break scan;
+      const b = buf[q++]!;
+      len += (b & 0x7f) * mul;
+      if (b < 0x80) break;
+      mul *= 128;
+    }
+    if (len > end - q) break;
+    runEnd = q + len;
+    n++;
+  }
+  if (n === 0) {
+    const attrs = newAttributes();
+    r.pos = at;
+    r.readTag(end);
+    r.attributeCount = readAttribute(r, end, attrs, 0);
+    return attrs;
+  }
+  const h = hashBytes(buf, at, runEnd);
+  const hit = cachedRun(h, buf, at, runEnd, r.limits);
+  if (hit !== undefined) {
+    r.pos = runEnd;
+    r.attributeCount = hit.count;
+    return hit.attrs;
+  }
+  const attrs = newAttributes();
+  r.pos = at;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    r.readTag(end);
+    count = readAttribute(r, end, attrs, count);
+  }
+  Object.freeze(attrs);
+  remember(h, { bytes: buf.slice(at, runEnd), limits: r.limits, attrs, count });
+  r.attributeCount = count;
+  return attrs;
+}
+
+/**
+ * One attribute field of a data point (number `field`, its tag at `at`, just
+ * read): the point's attributes after it, given those before it (`count`
+ * entries). The first field takes the whole run through readAttributeRun();
+ * a later one (fields interleaved with others) goes into a copy of a shared
+ * object. The new count is left in `r.attributeCount`.
+ */
+export function readPointAttribute(
+  r: ProtoReader,
+  end: number,
+  field: number,
+  at: number,
+  attrs: Attributes,
+  count: number,
+): Attributes {
+  if (count === 0) return readAttributeRun(r, end, field, at);
+  let into = attrs;
+  if (Object.isFrozen(attrs)) {
+    into = newAttributes();
+    for (const k in attrs) into[k] = attrs[k]!;
+  }
+  r.attributeCount = readAttribute(r, end, into, count);
+  return into;
 }
 
 /** KeyValue { key = 1; value = 2 }. Last duplicate wins; an empty value removes the key. */

@@ -24,6 +24,9 @@ export function newAttributes(): Attributes {
   return Object.setPrototypeOf({}, null) as Attributes;
 }
 
+/** The attributes of a point without any: one frozen object for all of them. */
+export const NO_ATTRIBUTES: Attributes = Object.freeze(newAttributes());
+
 const HEX: string[] = [];
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, "0"));
 

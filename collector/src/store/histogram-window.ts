@@ -162,9 +162,9 @@ export class HistogramWindow {
   /**
    * Keeps the `kept` bytes at `from` (moved to the start) followed by a
    * record for `slot`, in place when the buffer has room (see byte-room.ts).
-   * A window still filling up grows by doubling (up to room for all its
-   * slots at their average size so far) rather than a little with every
-   * slot; once full, it is trimmed to its size (plus a little room).
+   * A window still filling up grows fourfold (up to room for all its slots
+   * at their average size so far) rather than a little with every slot;
+   * once full, it is trimmed to its size (plus a little room).
    */
   private writeRecord(from: number, kept: number, slot: number, packed: Uint8Array): void {
     const need = kept + varintLength(slot) + varintLength(packed.length) + packed.length;
@@ -174,8 +174,9 @@ export class HistogramWindow {
     if (need <= buf.length && !(full && buf.length > need + (need >> 2) + 16)) {
       if (from > 0) buf.copyWithin(0, from, from + kept);
     } else {
-      // at most twice the size: a series that only ever fills a few slots is never trimmed
-      buf = withRoom(full ? need : Math.ceil(need * Math.min(2, this.slotCount / this.held)));
+      // room for up to four times as many slots while filling (fewer reallocations on the way);
+      // a series that only ever fills a few slots is never trimmed, so it holds at most that
+      buf = withRoom(full ? need : Math.ceil(need * Math.min(4, this.slotCount / this.held)));
       buf.set(this.records.subarray(from, from + kept), 0);
       this.records = buf;
     }

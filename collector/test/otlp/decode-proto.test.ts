@@ -12,6 +12,7 @@ import {
   type Metric,
   type MetricsRequest,
 } from "../../src/otlp/index.js";
+import { cachedAttributeRuns } from "../../src/otlp/proto-reader.js";
 import {
   anyArray,
   anyBool,
@@ -343,6 +344,53 @@ describe("valid input", () => {
       ),
     )[0]!.points[0]!;
     expect(p.attributes).toEqual({ k: "2", j: 1 });
+  });
+
+  test("a point's attributes seen before come back as the same frozen object, untouched by later fields", () => {
+    const attrs = [kv("ml.model.name", anyStr("m")), kv("ml.feature.name", anyStr("f1"))];
+    const other = [kv("ml.model.name", anyStr("m")), kv("ml.feature.name", anyStr("f2"))];
+    const points = (a: Bytes[]) => metrics(one(metric("g", gauge(numberPoint({ attrs: a })))))[0]!.points;
+    const first = points(attrs)[0]!.attributes;
+    const again = points(attrs)[0]!.attributes;
+    expect(again).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(first).toEqual({ "ml.model.name": "m", "ml.feature.name": "f1" });
+    expect(() => {
+      (first as Record<string, unknown>)["ml.feature.name"] = "x";
+    }).toThrow(TypeError);
+    const f2 = points(other)[0]!.attributes;
+    expect(f2).not.toBe(first);
+    expect(f2["ml.feature.name"]).toBe("f2");
+    // a later attribute field (after another field) goes into a copy: the shared object is unchanged
+    const split = decodeMetricsProto(
+      metricsRequest({
+        metrics: [metric("g", gauge(cat(numberPoint({ attrs }), fLen(7, kv("extra", anyStr("e"))))))],
+      }),
+    );
+    expect(metrics(split)[0]!.points[0]!.attributes).toEqual({
+      "ml.model.name": "m",
+      "ml.feature.name": "f1",
+      extra: "e",
+    });
+    expect(points(attrs)[0]!.attributes).toEqual({ "ml.model.name": "m", "ml.feature.name": "f1" });
+  });
+
+  test("the attribute cache stays bounded whatever the number of distinct attribute sets", () => {
+    for (let i = 0; i < 20_000; i++) {
+      const body = metricsRequest({
+        metrics: [metric("g", gauge(numberPoint({ attrs: [kv("id", anyStr(`v${i}`))] })))],
+      });
+      expect(metrics(decodeMetricsProto(body))[0]!.points[0]!.attributes.id).toBe(`v${i}`);
+    }
+    expect(cachedAttributeRuns()).toBeLessThanOrEqual(8192);
+  });
+
+  test("a cached attribute set is taken again only under the same limits", () => {
+    const attrs = [kv("a", anyStr("1")), kv("b", anyStr("2")), kv("c", anyStr("3"))];
+    const body = metricsRequest({ metrics: [metric("g", gauge(numberPoint({ attrs })))] });
+    expect(metrics(decodeMetricsProto(body))[0]!.points[0]!.attributes).toEqual({ a: "1", b: "2", c: "3" });
+    const strict: DecodeLimits = { ...DefaultDecodeLimits, maxAttributes: 2 };
+    expect(decodeError(() => decodeMetricsProto(body, strict)).message).toMatch(/maxAttributes/);
   });
 
   test("__proto__ and constructor keys are plain data (no prototype pollution)", () => {

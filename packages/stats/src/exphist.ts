@@ -181,13 +181,23 @@ class PackWriter {
   }
 
   /** c[from..to] at width `w` (which holds every one of them). */
-  counts(c: Float64Array | number[], from: number, to: number, w: number): void {
+  counts(c: Float64Array, from: number, to: number, w: number): void {
     const size = WIDTH_BYTES[w];
     this.room(size * (to - from + 1));
     const b = this.buf;
     let n = this.n;
     if (w === W8) for (let i = from; i <= to; i++) b[n++] = c[i];
     else for (let i = from; i <= to; i++, n += size) setCount(b, n, w, c[i]);
+    this.n = n;
+  }
+
+  /** counts() of a plain array (a separate loop: one loop for both kinds of array runs slower). */
+  arrayCounts(c: number[], from: number, to: number, w: number): void {
+    const size = WIDTH_BYTES[w];
+    this.room(size * (to - from + 1));
+    const b = this.buf;
+    let n = this.n;
+    for (let i = from; i <= to; i++, n += size) setCount(b, n, w, c[i]);
     this.n = n;
   }
 
@@ -231,7 +241,7 @@ function packOtlpRange(
   }
   w.varint(last - first + 1);
   w.zigzag(offset + first);
-  w.counts(counts, first, last, width);
+  w.arrayCounts(counts, first, last, width);
 }
 
 class PackReader {
