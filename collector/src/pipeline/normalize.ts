@@ -91,8 +91,16 @@ abstract class Tracked implements StreamMemo {
   /** @param key the stream key (resource, scope, metric and point attributes), as checkpoints name it */
   constructor(readonly key: string) {}
 
+  /**
+   * The attributes object of the stream's last point when it is frozen: the
+   * decoder hands out the same frozen object for the same attribute bytes,
+   * so that object again means the same stream, without comparing entries.
+   */
+  attrs: Attributes | undefined = undefined;
+
   /** True when `attrs` holds exactly the remembered names, in order, with the same values: the same stream key. */
   recognises(attrs: Attributes): boolean {
+    if (attrs === this.attrs) return true;
     const names = this.names;
     const values = this.values;
     let j = 0;
@@ -100,7 +108,9 @@ abstract class Tracked implements StreamMemo {
       if (j >= names.length || k !== names[j] || attrs[k] !== values[j]) return false;
       j++;
     }
-    return j === names.length;
+    if (j !== names.length) return false;
+    if (Object.isFrozen(attrs)) this.attrs = attrs;
+    return true;
   }
 
   /** Remembers a point's attributes; `shared` is a names array to reuse when it is the same list. */
@@ -117,6 +127,7 @@ abstract class Tracked implements StreamMemo {
     }
     this.names = same ? shared : keys;
     this.values = values;
+    this.attrs = Object.isFrozen(attrs) ? attrs : undefined;
     return this.names;
   }
 }

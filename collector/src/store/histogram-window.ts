@@ -131,17 +131,21 @@ export class HistogramWindow {
   private append(slot: number, packed: Uint8Array): void {
     const oldest = slot - this.slotCount + 1;
     const buf = this.records;
-    let keepFrom = this.length;
-    let at = 0;
-    while (at < this.length) {
-      const s = readVarint(buf, at);
-      const len = readVarint(buf, READ_AT);
-      if (s >= oldest) {
-        keepFrom = at;
-        break;
+    let keepFrom = 0;
+    // nothing leaves while the oldest slot held is still in the window (the usual case)
+    if (this.length > 0 && readVarint(buf, 0) < oldest) {
+      keepFrom = this.length;
+      let at = 0;
+      while (at < this.length) {
+        const s = readVarint(buf, at);
+        const len = readVarint(buf, READ_AT);
+        if (s >= oldest) {
+          keepFrom = at;
+          break;
+        }
+        this.held--;
+        at = READ_AT + len;
       }
-      this.held--;
-      at = READ_AT + len;
     }
     const kept = this.length - keepFrom;
     this.held++;

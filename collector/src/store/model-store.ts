@@ -91,6 +91,8 @@ function labelKeysOf(spec: InstrumentSpec): ReadonlyArray<readonly [string, stri
 class Route {
   /** The series once it exists. */
   series: Series | undefined = undefined;
+  /** The store's generation when the route was last checked (ModelStore.generation). */
+  generation = -1;
   constructor(
     readonly spec: InstrumentSpec,
     readonly key: string,
@@ -101,6 +103,8 @@ class Route {
     readonly negative: boolean,
   ) {}
 }
+
+let nextGeneration = 0;
 
 /** The key of a label set, joined flat: it is kept for the series' lifetime (see flatConcat in pipeline/normalize.ts). */
 function labelsKey(labels: Labels): string {
@@ -140,6 +144,12 @@ export class ModelStore {
   ignoredPoints = 0;
   /** Series changed since the last checkpoint, as [family, key]. */
   private readonly dirty = new Map<Series, [string, string]>();
+  /**
+   * Changes whenever a stored series is replaced (restore), so that routes are
+   * checked again; drawn from one sequence for all stores, so that a route
+   * worked out by another store (one normaliser can serve two) never passes.
+   */
+  private generation = nextGeneration++;
 
   /**
    * @param classicBounds instruments re-exported as classic Prometheus
@@ -158,6 +168,18 @@ export class ModelStore {
   ingest(obs: Observation, nowMs: number): void {
     const memo = obs.memo;
     let route = memo?.memo;
+    // A route checked since the last replacement of a stored series, whose series exists and is not
+    // the overflow one, still holds: no lookups needed.
+    if (
+      route instanceof Route &&
+      route.generation === this.generation &&
+      route.series !== undefined &&
+      route.cappedKey === undefined
+    ) {
+      this.ingestInto(undefined, route, obs, nowMs);
+      this.markDirty(route);
+      return;
+    }
     // A route still holds when its series is still the one stored under its key (in this store), and,
     // past the cap, when the stream's own label set still has no series and there is still no room.
     let family = route instanceof Route ? this.families.get(route.spec.name) : undefined;
@@ -181,6 +203,11 @@ export class ModelStore {
     const r = route as Route;
     if (r.cappedKey !== undefined) this.capped.set(r.spec.name, (this.capped.get(r.spec.name) ?? 0) + 1);
     this.ingestInto(family, r, obs, nowMs);
+    r.generation = this.generation;
+    this.markDirty(r);
+  }
+
+  private markDirty(r: Route): void {
     const series = r.series;
     if (series && !this.dirty.has(series)) this.dirty.set(series, [r.spec.name, r.key]);
   }
@@ -207,11 +234,19 @@ export class ModelStore {
     return new Route(spec, key, labels, cappedKey, negative);
   }
 
-  /** Adds the observation to the route's series, creating the series first when needed. */
-  private ingestInto(family: Map<string, Series>, route: Route, obs: Observation, nowMs: number): void {
+  /**
+   * Adds the observation to the route's series, creating the series first
+   * when needed (`family` is only read when the route has no series yet).
+   */
+  private ingestInto(
+    family: Map<string, Series> | undefined,
+    route: Route,
+    obs: Observation,
+    nowMs: number,
+  ): void {
     const { spec, key, labels } = route;
     // A route checked by ingest() holds its series; a new one looks it up.
-    let series = route.series ?? family.get(key);
+    let series = route.series ?? (family as Map<string, Series>).get(key);
     route.series = series;
     switch (obs.kind) {
       case "increment": {
@@ -222,7 +257,7 @@ export class ModelStore {
             total: 0,
             window: new CountWindow(this.window.slotMs, this.window.slots),
           };
-          family.set(key, series);
+          (family as Map<string, Series>).set(key, series);
           route.series = series;
         }
         if (series.kind !== "counter") {
@@ -236,7 +271,7 @@ export class ModelStore {
       case "level": {
         if (!series) {
           series = { kind: "level", labels, streams: new Map() };
-          family.set(key, series);
+          (family as Map<string, Series>).set(key, series);
           route.series = series;
         }
         if (series.kind !== "level") {
@@ -258,7 +293,7 @@ export class ModelStore {
             series.total = new ExpHistogram();
             series.classic = { bounds, counts: new Array(bounds.length + 1).fill(0) };
           }
-          family.set(key, series);
+          (family as Map<string, Series>).set(key, series);
           route.series = series;
         }
         if (series.kind !== "histogram") {
@@ -323,6 +358,8 @@ export class ModelStore {
       }
     }
     f.set(key, series);
+    // routes worked out before may point at the series this one replaced
+    this.generation = nextGeneration++;
   }
 
   /** All series of one instrument. */
