@@ -454,11 +454,13 @@ export function readAttribute(
 // recognises its stream by that object. Two generations of at most RUN_CACHE_SIZE entries
 // each bound the memory, whatever the attribute cardinality.
 const RUN_CACHE_SIZE = 4096;
+/** Longer runs are decoded each time: the cache holds at most 2 × 4096 runs of this size. */
+const RUN_CACHE_MAX_BYTES = 1024;
 
 interface AttributeRun {
   bytes: Uint8Array;
   /** The limits it was decoded under: a run is only taken again under the same ones. */
-  limits: DecodeLimits;
+  limits: AttributeLimits;
   attrs: Attributes;
   count: number;
 }
@@ -473,6 +475,19 @@ function hashBytes(buf: Uint8Array, s: number, e: number): number {
   return h;
 }
 
+/** The limits that decide whether an attribute run decodes. */
+type AttributeLimits = Pick<DecodeLimits, "maxAttributes" | "maxDepth" | "maxStringBytes" | "maxRepeated">;
+
+function sameLimits(a: AttributeLimits, b: AttributeLimits): boolean {
+  return (
+    a === b ||
+    (a.maxAttributes === b.maxAttributes &&
+      a.maxDepth === b.maxDepth &&
+      a.maxStringBytes === b.maxStringBytes &&
+      a.maxRepeated === b.maxRepeated)
+  );
+}
+
 function sameRun(
   run: AttributeRun | undefined,
   buf: Uint8Array,
@@ -480,7 +495,7 @@ function sameRun(
   e: number,
   limits: DecodeLimits,
 ): boolean {
-  if (run === undefined || run.limits !== limits || run.bytes.length !== e - s) return false;
+  if (run === undefined || run.bytes.length !== e - s || !sameLimits(run.limits, limits)) return false;
   const bytes = run.bytes;
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== buf[s + i]) return false;
   return true;
@@ -519,10 +534,11 @@ function remember(h: number, run: AttributeRun): void {
  * Reads the run of `repeated KeyValue` fields number `field` (below 16: a
  * one-byte tag) that starts with the tag at offset `at` (already read: r.pos
  * is past it), up to the first other field. Returns the attributes: frozen
- * and shared with every other point whose run had the same bytes, or, for a
- * run that does not look like one (a tag of more than a byte, a length past
- * the end), a new object with the first entry, for the caller to go on with
- * readAttribute(). The entry count is left in `r.attributeCount`. Errors are
+ * and shared with every other point whose run had the same bytes (and
+ * limits), or, for a run longer than RUN_CACHE_MAX_BYTES, a new object, or
+ * for one that does not look like a run (a tag of more than a byte, a length
+ * past the end), a new object with the first entry, for the caller to go on
+ * with readAttribute(). The entry count is left in `r.attributeCount`. Errors are
  * those of readAttribute().
  */
 export function readAttributeRun(r: ProtoReader, end: number, field: number, at: number): Attributes {
@@ -547,30 +563,27 @@ export function readAttributeRun(r: ProtoReader, end: number, field: number, at:
     runEnd = q + len;
     n++;
   }
-  if (n === 0) {
-    const attrs = newAttributes();
-    r.pos = at;
-    r.readTag(end);
-    r.attributeCount = readAttribute(r, end, attrs, 0);
-    return attrs;
-  }
-  const h = hashBytes(buf, at, runEnd);
-  const hit = cachedRun(h, buf, at, runEnd, r.limits);
-  if (hit !== undefined) {
-    r.pos = runEnd;
-    r.attributeCount = hit.count;
-    return hit.attrs;
+  const cacheable = n > 0 && runEnd - at <= RUN_CACHE_MAX_BYTES;
+  const h = cacheable ? hashBytes(buf, at, runEnd) : 0;
+  if (cacheable) {
+    const hit = cachedRun(h, buf, at, runEnd, r.limits);
+    if (hit !== undefined) {
+      r.pos = runEnd;
+      r.attributeCount = hit.count;
+      return hit.attrs;
+    }
   }
   const attrs = newAttributes();
   r.pos = at;
   let count = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < Math.max(n, 1); i++) {
     r.readTag(end);
     count = readAttribute(r, end, attrs, count);
   }
+  r.attributeCount = count;
+  if (!cacheable) return attrs;
   Object.freeze(attrs);
   remember(h, { bytes: buf.slice(at, runEnd), limits: r.limits, attrs, count });
-  r.attributeCount = count;
   return attrs;
 }
 

@@ -391,6 +391,20 @@ describe("valid input", () => {
     expect(metrics(decodeMetricsProto(body))[0]!.points[0]!.attributes).toEqual({ a: "1", b: "2", c: "3" });
     const strict: DecodeLimits = { ...DefaultDecodeLimits, maxAttributes: 2 };
     expect(decodeError(() => decodeMetricsProto(body, strict)).message).toMatch(/maxAttributes/);
+    // equal limits in another object are the same limits
+    const a = metrics(decodeMetricsProto(body))[0]!.points[0]!.attributes;
+    const b = metrics(decodeMetricsProto(body, { ...DefaultDecodeLimits }))[0]!.points[0]!.attributes;
+    expect(b).toBe(a);
+  });
+
+  test("long attribute runs are decoded each time, not kept", () => {
+    const attrs = [kv("big", anyStr("x".repeat(2000)))];
+    const body = metricsRequest({ metrics: [metric("g", gauge(numberPoint({ attrs })))] });
+    const a = metrics(decodeMetricsProto(body))[0]!.points[0]!.attributes;
+    const b = metrics(decodeMetricsProto(body))[0]!.points[0]!.attributes;
+    expect(b).not.toBe(a);
+    expect(b).toEqual(a);
+    expect(Object.isFrozen(a)).toBe(false);
   });
 
   test("__proto__ and constructor keys are plain data (no prototype pollution)", () => {

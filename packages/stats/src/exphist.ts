@@ -174,6 +174,22 @@ class PackWriter {
     this.n += 4;
   }
 
+  /**
+   * The version byte, the flags (`flags`: totals and widths; the zero
+   * threshold's flag is worked out here), the scale, the zero threshold
+   * unless it is +0, then sum, min and max.
+   */
+  head(flags: number, scale: number, zt: number, sum: number, min: number, max: number): void {
+    const hasZt = !Object.is(zt, 0);
+    this.byte(PACK_VERSION);
+    this.byte(flags | (hasZt ? PACK_ZERO_THRESHOLD : 0));
+    this.zigzag(scale);
+    if (hasZt) this.float(zt);
+    this.float(sum);
+    this.float(min);
+    this.float(max);
+  }
+
   /** One of the three totals: float64 when `wide`, else uint32. */
   total(v: number, wide: boolean): void {
     if (wide) this.float(v);
@@ -719,12 +735,24 @@ class PackedScan {
   /** Positions whose count differs from the packed one: changed[0, nChanged). */
   readonly changed = new Int32Array(DEFAULT_MAX_SIZE);
   nChanged = 0;
-  /** scratch[k]: the difference at position k. */
-  constructor(readonly scratch: Float64Array) {}
+  /**
+   * scratch[k]: the difference at position k. A delta handed out as a view
+   * of it (viewDifferences) must read as zero outside its buckets, like any
+   * histogram's array: past the positions written last, it is kept zero.
+   */
+  readonly scratch = new Float64Array(DEFAULT_MAX_SIZE);
+  /** scratch[written, ...) is all zeros. */
+  written = 0;
+
+  /** Zeroes what an earlier, longer scan left past position `len`. */
+  clearFrom(len: number): void {
+    if (this.written > len) this.scratch.fill(0, len, this.written);
+    this.written = len;
+  }
 }
 
-const SCAN_POS = new PackedScan(SCRATCH_POS);
-const SCAN_NEG = new PackedScan(SCRATCH_NEG);
+const SCAN_POS = new PackedScan();
+const SCAN_NEG = new PackedScan();
 
 /**
  * scanAtScale() against a packed previous point: `n` buckets from index `lo`
@@ -761,6 +789,7 @@ function scanPacked(
   const from = lo - offset;
   const to = from + n - 1;
   if (n > 0 && (from < 0 || to >= len)) return false;
+  out.clearFrom(len);
   if ((w === W8 || w === W16) && scanSmallWhole(counts, from, to, packed, at, w === W16, sum, out)) {
     out.offset = offset;
     return true;
@@ -801,7 +830,8 @@ function scanPacked(
         if (!(d > 1e-9 * (v > 1 ? v : 1))) d = 0;
       }
     }
-    if (c !== v) changed[nChanged++] = k;
+    // (Object.is: a -0 count replacing 0 is written too, as pack() of the new point would)
+    if (!Object.is(c, v)) changed[nChanged++] = k;
     if (d !== 0) {
       if (dFirst < 0) dFirst = k;
       dLast = k;
@@ -1740,15 +1770,8 @@ export class ExpHistogram {
     const zt = this._zeroThreshold;
     const pw = rangeWidth(this.pos);
     const nw = rangeWidth(this.neg);
-    w.byte(PACK_VERSION);
-    w.byte(
-      (wide ? PACK_WIDE_TOTALS : 0) | (Object.is(zt, 0) ? 0 : PACK_ZERO_THRESHOLD) | (pw << 2) | (nw << 4),
-    );
-    w.zigzag(this._scale);
-    if (!Object.is(zt, 0)) w.float(zt);
-    w.float(this._sum);
-    w.float(this._min);
-    w.float(this._max);
+    const head = (wide ? PACK_WIDE_TOTALS : 0) | (pw << 2) | (nw << 4);
+    w.head(head, this._scale, zt, this._sum, this._min, this._max);
     w.total(this._count, wide);
     w.total(this._zeroCount, wide);
     w.total(this._rejected, wide);
@@ -1856,6 +1879,8 @@ export class ExpHistogram {
     p: OtlpExpHistogramPoint,
     into?: ExpHistogram,
   ): PackedAdvance | undefined {
+    if (into !== undefined && (into.maxSize !== DEFAULT_MAX_SIZE || into.maxScale !== MAX_SCALE))
+      throw new RangeError("ExpHistogram.advancePacked: `into` must be made with the default options");
     const L = LAYOUT;
     if (!locate(packed) || p === null || typeof p !== "object") return undefined;
     if (L.posN > DEFAULT_MAX_SIZE || L.negN > DEFAULT_MAX_SIZE || L.scale > MAX_SCALE) return undefined;
@@ -1941,13 +1966,7 @@ export class ExpHistogram {
     // the span or a width changed: the point packed anew, as pack() writes it
     const w = WRITER;
     w.reset();
-    w.byte(PACK_VERSION);
-    w.byte(ztFlag | (wide ? PACK_WIDE_TOTALS : 0) | (pw2 << 2) | (nw2 << 4));
-    w.zigzag(scale);
-    if (ztFlag !== 0) w.float(zt);
-    w.float(sum);
-    w.float(min);
-    w.float(max);
+    w.head((wide ? PACK_WIDE_TOTALS : 0) | (pw2 << 2) | (nw2 << 4), scale, zt, sum, min, max);
     w.total(count, wide);
     w.total(zeroCount, wide);
     w.total(0, wide);

@@ -412,6 +412,63 @@ describe("advancePacked", () => {
   });
 });
 
+describe("advancePacked into a scratch histogram", () => {
+  it("hands out a delta that reads as zero outside its buckets, after a longer stream's step", () => {
+    const step = (xs: number[], ys: number[]) => {
+      const sdk = weighted(xs, 1);
+      const packed = ExpHistogram.fromOtlp(toOtlp(sdk)).pack();
+      for (const y of ys) sdk.record(y);
+      return { packed, p: toOtlp(sdk) };
+    };
+    // at a coarse scale, both spread over many buckets: A over more positions than B
+    const wide = [1, 3, 7, 20, 60, 150];
+    const a = step(wide, wide);
+    ExpHistogram.advancePacked(a.packed, a.p, SCRATCH_DELTA); // leaves differences in many positions
+    const b = step([1, 40], [1, 40]);
+    expect(b.p.scale).toBe(a.p.scale);
+    const viaScratch = ExpHistogram.advancePacked(b.packed.slice(), b.p, SCRATCH_DELTA)?.delta?.clone();
+    const owned = ExpHistogram.advancePacked(b.packed.slice(), b.p)?.delta?.clone();
+    expect(viaScratch && owned).toBeTruthy();
+    // widening the copies reaches positions the earlier step wrote: they must hold nothing
+    viaScratch?.record(100);
+    owned?.record(100);
+    expect(viaScratch?.toJSON()).toEqual(owned?.toJSON());
+  });
+
+  it("refuses a scratch histogram made with other options", () => {
+    const s = step1();
+    expect(() => ExpHistogram.advancePacked(s.packed, s.p, new ExpHistogram({ maxSize: 20 }))).toThrow(
+      /default options/,
+    );
+  });
+
+  it("writes a -0 count that replaces 0 in a float64 range, as pack() of the new point does", () => {
+    const p1 = {
+      scale: 0,
+      zeroCount: 0,
+      count: 2.5,
+      sum: -9,
+      min: -5,
+      max: -1,
+      positive: { offset: 0, bucketCounts: [] },
+      negative: { offset: 0, bucketCounts: [0.5, 0, 2] },
+    };
+    const p2 = { ...p1, count: 3.5, sum: -12, negative: { offset: 0, bucketCounts: [1.5, -0, 2] } };
+    const packed = ExpHistogram.fromOtlp(p1).pack();
+    const general = ExpHistogram.unpack(packed);
+    general.advanceCumulative(p2);
+    const got = ExpHistogram.advancePacked(packed, p2);
+    expect(got?.packed.slice()).toEqual(general.pack());
+  });
+});
+
+function step1() {
+  const sdk = weighted([1, 2, 3], 1);
+  const packed = ExpHistogram.fromOtlp(toOtlp(sdk)).pack();
+  sdk.record(2);
+  return { packed, p: toOtlp(sdk) };
+}
+
 describe("mergePacked in place", () => {
   it("gives pack()'s bytes of the merge, in place when the delta fits the span and widths", () => {
     let tried = 0;
