@@ -31,6 +31,7 @@
 //   - A message field that appears twice is merged, as protobuf specifies (repeated
 //     fields append, scalars last-wins); a later oneof member replaces an earlier one.
 
+import { materializeBuckets } from "@mlwatch/stats";
 import { resolveLimits, rethrowAt, rethrowFinal } from "./errors.js";
 import {
   I64,
@@ -59,9 +60,25 @@ import { NO_ATTRIBUTES, newAttributes } from "./values.js";
 
 const NO_RECORDED_VALUE = 1;
 
+export interface MetricsDecodeOptions {
+  /**
+   * Leave an exponential histogram's bucket counts encoded where they come as
+   * one packed run: `bucketCounts` stays empty and `varints` says where they
+   * are in `buf` (checked as when decoded). For a caller that consumes the
+   * request while `buf` is unchanged and reads buckets through
+   * materializeBuckets() or ExpHistogram (the collector's ingest path).
+   */
+  keepBucketVarints?: boolean;
+}
+
 /** Decodes a binary ExportMetricsServiceRequest. Throws DecodeError on malformed input. */
-export function decodeMetricsProto(buf: Uint8Array, limits?: Partial<DecodeLimits>): MetricsRequest {
+export function decodeMetricsProto(
+  buf: Uint8Array,
+  limits?: Partial<DecodeLimits>,
+  options: MetricsDecodeOptions = {},
+): MetricsRequest {
   const r = new ProtoReader(buf, resolveLimits(limits));
+  r.keepBucketVarints = options.keepBucketVarints === true;
   const resourceMetrics: ResourceMetrics[] = [];
   try {
     const end = r.len;
@@ -517,7 +534,13 @@ function readBucketsInto(r: ProtoReader, end: number, b: ExpBuckets): void {
       if (wt !== VARINT) wrongWire(f, wt, VARINT);
       b.offset = r.readSint32Checked(end);
     } else if (f === 2) {
-      r.readRepeatedVarintNums(wt, f, end, b.bucketCounts, "bucket_counts");
+      if (wt === LEN && r.keepBucketVarints && b.varints === undefined && b.bucketCounts.length === 0) {
+        b.varints = r.readPackedVarints(end, "bucket_counts");
+      } else {
+        // a further run, or single elements: all of them as numbers
+        materializeBuckets(b);
+        r.readRepeatedVarintNums(wt, f, end, b.bucketCounts, "bucket_counts");
+      }
     } else {
       r.skipField(wt, f, end);
     }

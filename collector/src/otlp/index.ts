@@ -3,7 +3,7 @@
 
 export { decodeLogsJson, decodeMetricsJson } from "./decode-json.js";
 export { decodeLogsProto } from "./decode-logs-proto.js";
-export { decodeMetricsProto } from "./decode-metrics-proto.js";
+export { decodeMetricsProto, type MetricsDecodeOptions } from "./decode-metrics-proto.js";
 export {
   type Encoding,
   encodeLogsResponse,

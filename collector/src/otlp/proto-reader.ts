@@ -13,6 +13,7 @@
 // to use in Prometheus labels and JSON.
 
 import { BinaryReader } from "@bufbuild/protobuf/wire";
+import type { VarintCounts } from "@mlwatch/stats";
 import { fail, rethrowAt } from "./errors.js";
 import type { Attributes, AttrValue, DecodeLimits } from "./types.js";
 import { doubleToJson, int64ToAttr, kvlistToJson, newAttributes, toHex } from "./values.js";
@@ -82,6 +83,11 @@ export class ProtoReader extends BinaryReader {
   readonly u8: Uint8Array;
   /** The number of entries in the run readAttributeRun() last read. */
   attributeCount = 0;
+  /**
+   * Leave exponential-histogram bucket counts encoded (ExpBuckets.varints)
+   * where they come as one packed run, for the normaliser to read in place.
+   */
+  keepBucketVarints = false;
   readonly dv: DataView;
   readonly limits: DecodeLimits;
 
@@ -309,6 +315,46 @@ export class ProtoReader extends BinaryReader {
         fail(`field ${field} has invalid wire type ${wt}`);
     }
     if (this.pos > end) truncated();
+  }
+
+  /**
+   * One packed (LEN) run of uint64 elements, checked as
+   * readRepeatedVarintNums() checks them (same errors) but left encoded: its
+   * place in the buffer and its element count.
+   */
+  readPackedVarints(end: number, what: string): VarintCounts {
+    const e = this.readLen(end);
+    const buf = this.u8;
+    const start = this.pos;
+    // the element count first, as readRepeatedVarintNums() checks it before anything else
+    let n = 0;
+    for (let i = start; i < e; i++) if (buf[i]! < 0x80) n++;
+    if (n > this.limits.maxRepeated) tooMany(what, this.limits.maxRepeated);
+    let len = 0; // bytes of the element being read
+    for (let i = start; i < e; i++) {
+      len++;
+      if (buf[i]! < 0x80) {
+        // past seven bytes a varint may exceed 2^53: decoded to check
+        if (len > 7 && this.varintAt(i - len + 1, i + 1) > MAX_SAFE) tooBig(what);
+        len = 0;
+      } else if (len === 10) {
+        fail(`${what}: varint is longer than 10 bytes`);
+      }
+    }
+    if (len > 0) fail(`${what}: packed varint runs past the end of the field`);
+    this.pos = e;
+    return { bytes: buf, start, end: e, length: n };
+  }
+
+  /** The value of the varint in u8[s, e). */
+  private varintAt(s: number, e: number): number {
+    let v = 0;
+    let mul = 1;
+    for (let i = s; i < e; i++) {
+      v += (this.u8[i]! & 0x7f) * mul;
+      mul *= 128;
+    }
+    return v;
   }
 
   /** Packed (LEN) or single (VARINT) uint64 elements appended to `out`. */

@@ -2,6 +2,8 @@
 // it uses, with attributes flattened to strings/numbers/booleans and 64-bit
 // integers as JS numbers (counts above 2^53 are rejected by the decoder).
 
+import type { VarintCounts } from "@mlwatch/stats";
+
 export type AttrValue = string | number | boolean;
 /** Attribute map; created with a null prototype so "__proto__" keys are plain data. */
 export type Attributes = Record<string, AttrValue>;
@@ -32,6 +34,8 @@ export interface HistogramPoint {
 export interface ExpBuckets {
   offset: number;
   bucketCounts: number[];
+  /** The counts still encoded in the request (see MetricsDecodeOptions.keepBucketVarints). */
+  varints?: VarintCounts;
 }
 
 export interface ExpHistogramPoint {

@@ -150,8 +150,11 @@ export function createOtlpReceiver(options: ReceiverOptions, sink: IngestSink): 
         let result: IngestResult;
         try {
           if (signal === "metrics") {
+            // the sink consumes the request at once, while `body` is unchanged: bucket counts can stay encoded
             result = sink.metrics(
-              as === "proto" ? decodeMetricsProto(body) : decodeMetricsJson(body.toString("utf8")),
+              as === "proto"
+                ? decodeMetricsProto(body, undefined, { keepBucketVarints: true })
+                : decodeMetricsJson(body.toString("utf8")),
             );
           } else {
             result = sink.logs(

@@ -1,5 +1,6 @@
 // Hand-built protobuf requests: every supported shape, and hostile input.
 
+import { materializeBuckets } from "@mlwatch/stats";
 import { describe, expect, test } from "vitest";
 import {
   DecodeError,
@@ -773,6 +774,46 @@ describe("malformed input → DecodeError", () => {
     for (const v of [2n ** 53n, -(2n ** 53n), 2n ** 63n - 1n, -(2n ** 63n)]) {
       const asInt = metricsRequest({ metrics: [metric("s", sum(2, true, numberPoint({ asInt: v })))] });
       expect(decodeError(() => decodeMetricsProto(asInt)).message).toMatch(/as_int exceeds 2\^53-1/);
+    }
+  });
+
+  test("bucket counts left encoded (keepBucketVarints) are checked as when decoded", () => {
+    const withPositive = (positive: Bytes) =>
+      metricsRequest({
+        metrics: [metric("e", expHistogram(2, expPoint({ count: 0, scale: 0, zeroCount: 0, positive })))],
+      });
+    const tooLong = cat(
+      fSint32(1, 0),
+      fLen(2, Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01)),
+    );
+    const cases: Array<[string, Bytes, Partial<DecodeLimits>?]> = [
+      ["largest count", withPositive(buckets(-3, [0, 2 ** 53 - 1, 5]))],
+      ["count of 2^53", withPositive(buckets(0, [1, 2n ** 53n]))],
+      ["count of 2^64 - 1", withPositive(buckets(0, [2n ** 64n - 1n]))],
+      ["eleven-byte varint", withPositive(tooLong)],
+      ["run cut inside a varint", withPositive(cat(fSint32(1, 0), fLen(2, Uint8Array.of(0x05, 0x80))))],
+      ["more than maxRepeated", withPositive(buckets(0, [1, 2, 3, 4, 5])), { maxRepeated: 4 }],
+      ["two packed runs", withPositive(cat(packedVarints(2, [1, 200]), packedVarints(2, [3])))],
+      ["packed, then single", withPositive(cat(packedVarints(2, [1]), fVarint(2, 70_000)))],
+      ["single, then packed", withPositive(cat(fVarint(2, 7), packedVarints(2, [1, 2])))],
+    ];
+    for (const [name, body, limits] of cases) {
+      const outcome = (keep: boolean) => {
+        try {
+          const req = decodeMetricsProto(body, limits, { keepBucketVarints: keep });
+          const p = metrics(req)[0]!.points[0] as ExpHistogramPoint;
+          const left = p.positive.varints !== undefined;
+          materializeBuckets(p.positive);
+          return { counts: p.positive.bucketCounts, offset: p.positive.offset, left };
+        } catch (e) {
+          return { error: (e as Error).message };
+        }
+      };
+      const eager = outcome(false);
+      const kept = outcome(true);
+      expect({ name, ...kept, left: undefined }).toEqual({ name, ...eager, left: undefined });
+      if (name === "largest count") expect(kept).toMatchObject({ left: true, counts: [0, 2 ** 53 - 1, 5] });
+      if (name === "two packed runs") expect(kept).toMatchObject({ counts: [1, 200, 3] });
     }
   });
 

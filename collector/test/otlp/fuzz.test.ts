@@ -3,6 +3,7 @@
 // randomly generated valid requests decode to exactly what was encoded, the
 // same from protobuf and from JSON.
 
+import { materializeBuckets } from "@mlwatch/stats";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
@@ -12,6 +13,7 @@ import {
   decodeMetricsJson,
   decodeMetricsProto,
   type ExpHistogramPoint,
+  type MetricsRequest,
 } from "../../src/otlp/index.js";
 import { collectingReader, resources, sdkMetrics, transformer } from "./otel.js";
 import {
@@ -212,6 +214,60 @@ describe("fuzz: protobuf", () => {
         },
       ),
       { numRuns: 5000 * SCALE },
+    );
+  });
+});
+
+/**
+ * Decoding with keepBucketVarints gives the same request once the bucket
+ * counts are decoded (materializeBuckets), or the same error.
+ */
+function sameWithVarintsKept(b: Uint8Array): void {
+  const outcome = (f: () => MetricsRequest) => {
+    try {
+      return { req: f() };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  };
+  const eager = outcome(() => decodeMetricsProto(b));
+  const kept = outcome(() => decodeMetricsProto(b, undefined, { keepBucketVarints: true }));
+  if (kept.req)
+    for (const rm of kept.req.resourceMetrics)
+      for (const sm of rm.scopeMetrics)
+        for (const m of sm.metrics)
+          if (m.kind === "exponential_histogram")
+            for (const p of m.points) {
+              materializeBuckets(p.positive);
+              materializeBuckets(p.negative);
+            }
+  expect(kept).toEqual(eager);
+}
+
+describe("fuzz: protobuf bucket counts left encoded", () => {
+  test("valid and mutated requests decode the same with keepBucketVarints, or fail the same", async () => {
+    const seeds = [await sdkSeed(), ...handSeeds];
+    let histograms = 0;
+    for (const seed of seeds) {
+      sameWithVarintsKept(seed);
+      let req: MetricsRequest;
+      try {
+        req = decodeMetricsProto(seed, undefined, { keepBucketVarints: true });
+      } catch {
+        continue; // some seeds are logs requests
+      }
+      for (const rm of req.resourceMetrics)
+        for (const sm of rm.scopeMetrics)
+          for (const m of sm.metrics) if (m.kind === "exponential_histogram") histograms += m.points.length;
+    }
+    expect(histograms).toBeGreaterThan(0); // the seeds hold exponential histograms
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.array(mutation, { minLength: 1, maxLength: 6 }),
+        (seed, muts) => sameWithVarintsKept(mutate(seed, muts)),
+      ),
+      { numRuns: 3000 * SCALE },
     );
   });
 });

@@ -15,6 +15,29 @@ export interface ExpHistogramJSON {
   negative: { offset: number; counts: number[] };
 }
 
+/**
+ * Bucket counts as they come on the wire: `length` packed varints in
+ * bytes[start, end), each a whole number below 2^53 (the decoder that made
+ * it checked them).
+ */
+export interface VarintCounts {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+  length: number;
+}
+
+/**
+ * One range of an OTLP point: the counts of buckets offset, offset + 1, ...;
+ * with `varints`, they are those (and `bucketCounts` is empty) until
+ * materializeBuckets() decodes them.
+ */
+export interface OtlpBuckets {
+  offset: number;
+  bucketCounts: number[];
+  varints?: VarintCounts;
+}
+
 /** An OTLP `ExponentialHistogramDataPoint` as decoded by the collector. */
 export interface OtlpExpHistogramPoint {
   scale: number;
@@ -24,8 +47,29 @@ export interface OtlpExpHistogramPoint {
   sum?: number;
   min?: number;
   max?: number;
-  positive: { offset: number; bucketCounts: number[] };
-  negative: { offset: number; bucketCounts: number[] };
+  positive: OtlpBuckets;
+  negative: OtlpBuckets;
+}
+
+/** Decodes a range's varints (if it still has them) into its bucketCounts. */
+export function materializeBuckets(b: OtlpBuckets | undefined | null): void {
+  if (b === undefined || b === null || typeof b !== "object" || b.varints === undefined) return;
+  const { bytes, start, end, length } = b.varints;
+  const out: number[] = new Array(length);
+  let q = start;
+  for (let k = 0; k < length && q < end; k++) {
+    let v = 0;
+    let mul = 1;
+    let c: number;
+    do {
+      c = bytes[q++];
+      v += (c & 0x7f) * mul;
+      mul *= 0x80;
+    } while (c >= 0x80 && q < end);
+    out[k] = v;
+  }
+  b.bucketCounts = out;
+  b.varints = undefined;
 }
 
 export interface ExpHistogramOptions {
@@ -207,16 +251,6 @@ class PackWriter {
     this.n = n;
   }
 
-  /** counts() of a plain array (a separate loop: one loop for both kinds of array runs slower). */
-  arrayCounts(c: number[], from: number, to: number, w: number): void {
-    const size = WIDTH_BYTES[w];
-    this.room(size * (to - from + 1));
-    const b = this.buf;
-    let n = this.n;
-    for (let i = from; i <= to; i++, n += size) setCount(b, n, w, c[i]);
-    this.n = n;
-  }
-
   /** The bytes written so far, as a view that the next reset() reuses. */
   written(): Uint8Array {
     return this.buf.subarray(0, this.n);
@@ -242,22 +276,15 @@ function packRange(w: PackWriter, r: Range, width: number): void {
   w.counts(r.counts, r.lo - r.base, r.hi - r.base, width);
 }
 
-/** packRange() of OTLP counts[first..last] (bucket offset + k). */
-function packOtlpRange(
-  w: PackWriter,
-  counts: number[],
-  offset: number,
-  first: number,
-  last: number,
-  width: number,
-): void {
-  if (last < first) {
+/** packRange() of a scan's values[first..last] (bucket offset + k). */
+function packScanned(w: PackWriter, scan: PackedScan, width: number): void {
+  if (scan.last < scan.first) {
     w.varint(0);
     return;
   }
-  w.varint(last - first + 1);
-  w.zigzag(offset + first);
-  w.arrayCounts(counts, first, last, width);
+  w.varint(scan.last - scan.first + 1);
+  w.zigzag(scan.offset + scan.first);
+  w.counts(scan.values, scan.first, scan.last, width);
 }
 
 class PackReader {
@@ -717,7 +744,8 @@ function addToPacked(packed: Uint8Array, lo: number, at: number, w: number, r: R
 
 /** What scanPacked() finds in one range of a point. */
 class PackedScan {
-  counts: number[] = NO_COUNTS;
+  /** values[k]: the point's count at position k. */
+  readonly values = new Float64Array(DEFAULT_MAX_SIZE);
   offset = 0;
   /** Positions of the first and last non-zero count (none when last < first). */
   first = 0;
@@ -759,7 +787,7 @@ const SCAN_NEG = new PackedScan();
  * at width `w` at packed[at]; what it finds goes to `out`.
  */
 function scanPacked(
-  r: { offset: number; bucketCounts: number[] } | undefined | null,
+  r: OtlpBuckets | undefined | null,
   sum: number,
   packed: Uint8Array,
   n: number,
@@ -768,7 +796,6 @@ function scanPacked(
   w: number,
   out: PackedScan,
 ): boolean {
-  out.counts = NO_COUNTS;
   out.offset = 0;
   out.first = out.dFirst = 0;
   out.last = out.dLast = -1;
@@ -780,19 +807,29 @@ function scanPacked(
   if (r === undefined || r === null) return n === 0;
   if (typeof r !== "object") return false;
   const offset = r.offset ?? 0;
-  const counts = r.bucketCounts ?? NO_COUNTS;
   if (typeof offset !== "number" || !Number.isInteger(offset) || Math.abs(offset) > 2 ** 31) return false;
-  if (!Array.isArray(counts)) return false;
-  const len = counts.length;
+  const vc = r.varints;
+  let counts = r.bucketCounts ?? NO_COUNTS;
+  if (vc === undefined && !Array.isArray(counts)) return false;
+  const len = vc !== undefined ? vc.length : counts.length;
   if (len > DEFAULT_MAX_SIZE) return false;
   // positions of the packed span in counts[], which must hold it
   const from = lo - offset;
   const to = from + n - 1;
   if (n > 0 && (from < 0 || to >= len)) return false;
   out.clearFrom(len);
-  if ((w === W8 || w === W16) && scanSmallWhole(counts, from, to, packed, at, w === W16, sum, out)) {
+  const values = out.values;
+  if (
+    (w === W8 || w === W16) &&
+    (vc !== undefined ? smallVarints(vc, values) : smallWholeCounts(counts, values)) &&
+    scanSmallWhole(values, len, from, to, packed, at, w === W16, sum, out)
+  ) {
     out.offset = offset;
     return true;
+  }
+  if (vc !== undefined) {
+    materializeBuckets(r);
+    counts = r.bucketCounts;
   }
   const size = WIDTH_BYTES[w];
   const scratch = out.scratch;
@@ -837,9 +874,9 @@ function scanPacked(
       dLast = k;
     }
     scratch[k] = d;
+    values[k] = c;
     dTotal += d;
   }
-  out.counts = counts;
   out.offset = offset;
   if (first >= 0) {
     out.first = first;
@@ -858,14 +895,55 @@ function scanPacked(
 }
 
 /**
- * scanPacked()'s loop for its usual case, in fewer steps: counts that are
- * whole numbers below 2^31 against packed counts of one or two bytes, none
- * smaller than before (so no tolerance applies, and a count changed exactly
- * where its difference is not zero). False, with `out` half written, when a
- * count is anything else, for scanPacked() to take its general loop.
+ * Copies counts[] into `values` when every one is a whole number below 2^31
+ * (the usual count, and what scanSmallWhole() needs); false otherwise.
+ */
+function smallWholeCounts(counts: number[], values: Float64Array): boolean {
+  for (let k = 0; k < counts.length; k++) {
+    const c = counts[k];
+    // (c | 0) === c: a whole number below 2^31; also false for anything that is not a number
+    if ((c | 0) !== c || c < 0) return false;
+    values[k] = c;
+  }
+  return true;
+}
+
+/** Decodes the varints into `values` when none takes more than four bytes (below 2^28); false otherwise. */
+function smallVarints(vc: VarintCounts, values: Float64Array): boolean {
+  const bytes = vc.bytes;
+  const end = vc.end;
+  let q = vc.start;
+  for (let k = 0; k < vc.length; k++) {
+    let c = bytes[q++];
+    if (c >= 0x80) {
+      let b = bytes[q++];
+      c = (c & 0x7f) | ((b & 0x7f) << 7);
+      if (b >= 0x80) {
+        b = bytes[q++];
+        c |= (b & 0x7f) << 14;
+        if (b >= 0x80) {
+          b = bytes[q++];
+          c |= (b & 0x7f) << 21;
+          if (b >= 0x80) return false;
+        }
+      }
+    }
+    values[k] = c;
+  }
+  return q === end;
+}
+
+/**
+ * scanPacked()'s loop for its usual case, in fewer steps: values[0, len)
+ * whole numbers below 2^31 (smallWholeCounts, smallVarints) against packed
+ * counts of one or two bytes, none smaller than before (so no tolerance
+ * applies, and a count changed exactly where its difference is not zero).
+ * False, with `out` half written, when a count went down, for scanPacked()
+ * to take its general loop.
  */
 function scanSmallWhole(
-  counts: number[],
+  values: Float64Array,
+  len: number,
   from: number,
   to: number,
   packed: Uint8Array,
@@ -874,7 +952,6 @@ function scanSmallWhole(
   sum: number,
   out: PackedScan,
 ): boolean {
-  const len = counts.length;
   const scratch = out.scratch;
   const changed = out.changed;
   let nChanged = 0;
@@ -884,8 +961,7 @@ function scanSmallWhole(
   let dTotal = 0;
   let p = at;
   for (let k = 0; k < len; k++) {
-    const c = counts[k];
-    if ((c | 0) !== c || c < 0) return false;
+    const c = values[k];
     sum += c;
     let d = c;
     if (k >= from && k <= to) {
@@ -906,7 +982,6 @@ function scanSmallWhole(
     scratch[k] = d;
     dTotal += d;
   }
-  out.counts = counts;
   if (first >= 0) {
     out.first = first;
     out.last = last;
@@ -939,11 +1014,11 @@ function viewDifferences(r: Range, scan: PackedScan): void {
 /** Rewrites the counts at the positions a scan found changed; the packed span starts at position `from`. */
 function writeChanged(packed: Uint8Array, at: number, w: number, scan: PackedScan, from: number): void {
   const size = WIDTH_BYTES[w];
-  const counts = scan.counts;
+  const values = scan.values;
   const changed = scan.changed;
   for (let j = 0; j < scan.nChanged; j++) {
     const k = changed[j];
-    setCount(packed, at + (k - from) * size, w, counts[k]);
+    setCount(packed, at + (k - from) * size, w, values[k]);
   }
 }
 
@@ -1486,6 +1561,8 @@ export class ExpHistogram {
     if (this.maxSize !== DEFAULT_MAX_SIZE || this.maxScale !== MAX_SCALE || this._rejected !== 0)
       return undefined;
     if (p === null || typeof p !== "object") return undefined;
+    materializeBuckets(p.positive);
+    materializeBuckets(p.negative);
     const scale = p.scale;
     if (typeof scale !== "number" || !Number.isInteger(scale) || scale > this._scale || scale < MIN_SCALE)
       return undefined;
@@ -1970,8 +2047,8 @@ export class ExpHistogram {
     w.total(count, wide);
     w.total(zeroCount, wide);
     w.total(0, wide);
-    packOtlpRange(w, ps.counts, ps.offset, ps.first, ps.last, pw2);
-    packOtlpRange(w, ns.counts, ns.offset, ns.first, ns.last, nw2);
+    packScanned(w, ps, pw2);
+    packScanned(w, ns, nw2);
     out.packed = w.written();
     return out;
   }
@@ -2265,6 +2342,8 @@ export class ExpHistogram {
    */
   static fromOtlp(p: OtlpExpHistogramPoint, opts: ExpHistogramOptions = {}): ExpHistogram {
     if (p === null || typeof p !== "object") throw new Error("ExpHistogram.fromOtlp: expected an object");
+    materializeBuckets(p.positive);
+    materializeBuckets(p.negative);
     return ExpHistogram.build(
       "ExpHistogram.fromOtlp",
       {

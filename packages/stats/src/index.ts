@@ -36,8 +36,11 @@ export {
   ExpHistogram,
   type ExpHistogramJSON,
   type ExpHistogramOptions,
+  materializeBuckets,
+  type OtlpBuckets,
   type OtlpExpHistogramPoint,
   type PackedAdvance,
+  type VarintCounts,
 } from "./exphist.js";
 export { durbinCdf, kolmogorovSf, ks2ExactSf, kstwoSf, pelzGoodCdf, smirnovSf } from "./kolmogorov.js";
 export {

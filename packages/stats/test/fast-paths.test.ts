@@ -323,6 +323,27 @@ const MUTATIONS: Mutation[] = [
   "tooWide",
 ];
 
+/** The point with each range's counts encoded as packed varints (with other bytes around them). */
+function withVarints(p: OtlpExpHistogramPoint): OtlpExpHistogramPoint {
+  const wire = (b: OtlpExpHistogramPoint["positive"]) => {
+    if (!b.bucketCounts.every((c) => Number.isSafeInteger(c) && c >= 0)) return b;
+    const bytes: number[] = [0xff, 0x07];
+    for (const c of b.bucketCounts) {
+      let v = c;
+      while (v >= 0x80) {
+        bytes.push((v % 0x80) | 0x80);
+        v = Math.floor(v / 0x80);
+      }
+      bytes.push(v);
+    }
+    const end = bytes.length;
+    bytes.push(0x99);
+    const varints = { bytes: Uint8Array.from(bytes), start: 2, end, length: b.bucketCounts.length };
+    return { offset: b.offset, bucketCounts: [], varints };
+  };
+  return { ...p, positive: wire(p.positive), negative: wire(p.negative) };
+}
+
 /** xs recorded with weight w each (weights past 255 and 65535 make wider packed counts). */
 function weighted(xs: number[], w: number, zt = 0): ExpHistogram {
   const h = new ExpHistogram({ zeroThreshold: zt });
@@ -377,8 +398,17 @@ describe("advancePacked", () => {
           // the delta written into a scratch histogram (views of scratch arrays) is the same
           const again = ExpHistogram.advancePacked(packed.slice(), p2, SCRATCH_DELTA);
           const viaScratch = again === undefined ? undefined : again.delta && state(again.delta);
+          // the same point with its counts still as varints, as the collector's decoder leaves them
+          const asWire = ExpHistogram.advancePacked(packed.slice(), withVarints(p2));
+          const wireResult = asWire && {
+            delta: asWire.delta && state(asWire.delta),
+            packed: asWire.packed.slice(),
+          };
           const bytes = packed.slice();
           const got = ExpHistogram.advancePacked(bytes, p2);
+          expect(wireResult).toEqual(
+            got && { delta: got.delta && state(got.delta), packed: got.packed.slice() },
+          );
           tried++;
           if (got === undefined) {
             expect(bytes).toEqual(packed);
@@ -433,6 +463,25 @@ describe("advancePacked into a scratch histogram", () => {
     viaScratch?.record(100);
     owned?.record(100);
     expect(viaScratch?.toJSON()).toEqual(owned?.toJSON());
+  });
+
+  it("reads counts left as varints of any length (up to 2^53), as fromOtlp does", () => {
+    const counts = [1, 2 ** 30, 2 ** 52 + 1, 0, 5];
+    const p: OtlpExpHistogramPoint = {
+      scale: 0,
+      zeroCount: 0,
+      count: counts.reduce((a, b) => a + b, 0),
+      sum: 1,
+      min: 1,
+      max: 64,
+      positive: { offset: 0, bucketCounts: counts },
+      negative: { offset: 0, bucketCounts: [] },
+    };
+    const want = ExpHistogram.fromOtlp(p).toJSON();
+    expect(ExpHistogram.fromOtlp(withVarints(p)).toJSON()).toEqual(want);
+    const first = { ...p, count: 3, positive: { offset: 0, bucketCounts: [1, 1, 1] } };
+    const got = ExpHistogram.advancePacked(ExpHistogram.fromOtlp(first).pack(), withVarints(p));
+    expect(ExpHistogram.unpack(got?.packed ?? new Uint8Array(0)).toJSON()).toEqual(want);
   });
 
   it("refuses a scratch histogram made with other options", () => {
