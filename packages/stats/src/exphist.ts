@@ -119,6 +119,32 @@ function narrowTotal(v: number): boolean {
   return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
 }
 
+/**
+ * The checks advanceCumulative() makes of the next point's totals: a count
+ * above 0 and at least `prevCount`, a zero count, finite sum, min and max
+ * (min <= max), and the zero threshold `zt`.
+ */
+function takesPoint(p: OtlpExpHistogramPoint, prevCount: number, zt: number): boolean {
+  const { count, zeroCount, sum, min, max } = p;
+  return (
+    typeof count === "number" &&
+    count > 0 &&
+    count < Number.POSITIVE_INFINITY &&
+    count >= prevCount &&
+    typeof zeroCount === "number" &&
+    zeroCount >= 0 &&
+    zeroCount < Number.POSITIVE_INFINITY &&
+    (p.zeroThreshold ?? 0) === zt &&
+    typeof sum === "number" &&
+    sum - sum === 0 &&
+    typeof min === "number" &&
+    typeof max === "number" &&
+    min <= max &&
+    min - min === 0 &&
+    max - max === 0
+  );
+}
+
 /** Writes the whole number v (< 2^53) as a varint at b[n]; returns the next offset. */
 function putVarint(b: Uint8Array, n: number, v: number): number {
   while (v >= 0x10000000) {
@@ -772,6 +798,33 @@ class PackedScan {
   /** scratch[written, ...) is all zeros. */
   written = 0;
 
+  /** What a scan found (first and last positions: -1 for none). */
+  found(
+    first: number,
+    last: number,
+    dFirst: number,
+    dLast: number,
+    sum: number,
+    dTotal: number,
+    max: number,
+    whole: boolean,
+    nChanged: number,
+  ): void {
+    if (first >= 0) {
+      this.first = first;
+      this.last = last;
+    }
+    if (dFirst >= 0) {
+      this.dFirst = dFirst;
+      this.dLast = dLast;
+    }
+    this.sum = sum;
+    this.dTotal = dTotal;
+    this.max = max;
+    this.whole = whole;
+    this.nChanged = nChanged;
+  }
+
   /** Zeroes what an earlier, longer scan left past position `len`. */
   clearFrom(len: number): void {
     if (this.written > len) this.scratch.fill(0, len, this.written);
@@ -878,19 +931,7 @@ function scanPacked(
     dTotal += d;
   }
   out.offset = offset;
-  if (first >= 0) {
-    out.first = first;
-    out.last = last;
-  }
-  if (dFirst >= 0) {
-    out.dFirst = dFirst;
-    out.dLast = dLast;
-  }
-  out.sum = sum;
-  out.dTotal = dTotal;
-  out.max = max;
-  out.whole = whole;
-  out.nChanged = nChanged;
+  out.found(first, last, dFirst, dLast, sum, dTotal, max, whole, nChanged);
   return true;
 }
 
@@ -982,19 +1023,9 @@ function scanSmallWhole(
     scratch[k] = d;
     dTotal += d;
   }
-  if (first >= 0) {
-    out.first = first;
-    out.last = last;
-  }
-  if (nChanged > 0) {
-    out.dFirst = changed[0];
-    out.dLast = changed[nChanged - 1];
-  }
-  out.sum = sum;
-  out.dTotal = dTotal;
-  out.max = max;
-  out.whole = true;
-  out.nChanged = nChanged;
+  const dFirst = nChanged > 0 ? changed[0] : -1;
+  const dLast = nChanged > 0 ? changed[nChanged - 1] : -1;
+  out.found(first, last, dFirst, dLast, sum, dTotal, max, true, nChanged);
   return true;
 }
 
@@ -1567,25 +1598,13 @@ export class ExpHistogram {
     if (typeof scale !== "number" || !Number.isInteger(scale) || scale > this._scale || scale < MIN_SCALE)
       return undefined;
     const os = this._scale - scale;
-    const { count, zeroCount, sum, min, max } = p;
+    if (!takesPoint(p, this._count, this._zeroThreshold)) return undefined;
+    const { count, zeroCount } = p;
+    // numbers: takesPoint() checked them
+    const sum = p.sum as number;
+    const min = p.min as number;
+    const max = p.max as number;
     const zt = p.zeroThreshold ?? 0;
-    if (
-      typeof count !== "number" ||
-      !(count > 0 && count < Number.POSITIVE_INFINITY) ||
-      count < this._count ||
-      typeof zeroCount !== "number" ||
-      !(zeroCount >= 0 && zeroCount < Number.POSITIVE_INFINITY) ||
-      zt !== this._zeroThreshold ||
-      typeof sum !== "number" ||
-      sum - sum !== 0 ||
-      typeof min !== "number" ||
-      typeof max !== "number" ||
-      !(min <= max) ||
-      min - min !== 0 ||
-      max - max !== 0
-    ) {
-      return undefined;
-    }
     if (os === 0) return this.advanceAtScale(p, count, zeroCount, zt, sum, min, max);
     // The two ranges: validated, trimmed to [first, last] and summed as fromOtlp() does.
     if (!readOtlpRange(p.positive, zeroCount)) return undefined;
@@ -1967,26 +1986,13 @@ export class ExpHistogram {
     const prevZero = wideBefore ? getF64(packed, t + 8) : getU32(packed, t + 4);
     const rejected = wideBefore ? getF64(packed, t + 16) : getU32(packed, t + 8);
     if (rejected !== 0) return undefined; // advanceCumulative() declines too
-    const { scale, count, zeroCount, sum, min, max } = p;
+    if (p.scale !== L.scale || !takesPoint(p, prevCount, L.zeroThreshold)) return undefined;
+    const { scale, count, zeroCount } = p;
+    // numbers: takesPoint() checked them
+    const sum = p.sum as number;
+    const min = p.min as number;
+    const max = p.max as number;
     const zt = p.zeroThreshold ?? 0;
-    if (
-      scale !== L.scale ||
-      zt !== L.zeroThreshold ||
-      typeof count !== "number" ||
-      !(count > 0 && count < Number.POSITIVE_INFINITY) ||
-      count < prevCount ||
-      typeof zeroCount !== "number" ||
-      !(zeroCount >= 0 && zeroCount < Number.POSITIVE_INFINITY) ||
-      typeof sum !== "number" ||
-      sum - sum !== 0 ||
-      typeof min !== "number" ||
-      typeof max !== "number" ||
-      !(min <= max) ||
-      min - min !== 0 ||
-      max - max !== 0
-    ) {
-      return undefined;
-    }
     const pw = L.posWidth;
     const nw = L.negWidth;
     const ps = SCAN_POS;

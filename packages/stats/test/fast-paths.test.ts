@@ -153,6 +153,21 @@ type Mutation =
   | "finerScale"
   | "tooWide";
 
+/** The changes made to an SDK's next point, "none" (the steady state) more often than each other. */
+const MUTATIONS: Mutation[] = [
+  "none",
+  "none",
+  "none",
+  "reset",
+  "lessInABucket",
+  "noMinMax",
+  "noSum",
+  "stringCount",
+  "otherThreshold",
+  "finerScale",
+  "tooWide",
+];
+
 /** What the general path makes of the step from p1 to p2: the new state and the delta (or an error). */
 function reference(p1: OtlpExpHistogramPoint, p2: OtlpExpHistogramPoint) {
   let next: ExpHistogram;
@@ -182,19 +197,7 @@ describe("advanceCumulative", () => {
         zeroThreshold,
         fc.integer({ min: 0, max: 3 }),
         fc.integer({ min: 0, max: 3 }),
-        fc.constantFrom<Mutation>(
-          "none",
-          "none",
-          "none",
-          "reset",
-          "lessInABucket",
-          "noMinMax",
-          "noSum",
-          "stringCount",
-          "otherThreshold",
-          "finerScale",
-          "tooWide",
-        ),
+        fc.constantFrom(...MUTATIONS),
         (xs, ys, size, zt, padLeft, padRight, mutation) => {
           // an SDK's cumulative histogram, exported twice
           const sdk = build(xs, { maxSize: size, zeroThreshold: zt });
@@ -311,18 +314,6 @@ describe("advanceCumulative", () => {
   });
 });
 
-const MUTATIONS: Mutation[] = [
-  "none",
-  "none",
-  "none",
-  "reset",
-  "lessInABucket",
-  "noMinMax",
-  "otherThreshold",
-  "finerScale",
-  "tooWide",
-];
-
 /** The point with each range's counts encoded as packed varints (with other bytes around them). */
 function withVarints(p: OtlpExpHistogramPoint): OtlpExpHistogramPoint {
   const wire = (b: OtlpExpHistogramPoint["positive"]) => {
@@ -387,6 +378,8 @@ describe("advancePacked", () => {
             }
           }
           if (mutation === "noMinMax") p2.min = undefined;
+          if (mutation === "noSum") p2.sum = undefined;
+          if (mutation === "stringCount") (p2 as unknown as { count: string }).count = String(p2.count);
           if (mutation === "otherThreshold") p2.zeroThreshold = zt + 1e-9;
           if (mutation === "finerScale") p2.scale += 1;
           if (mutation === "tooWide")
