@@ -1,11 +1,11 @@
 // A sliding window of exponential histograms, built for memory: every slot,
 // the one being filled included, is kept packed (ExpHistogram.pack: ~40
-// bytes plus a byte or two per occupied bucket) in one byte buffer per
-// series (with a little spare room, see byte-room.ts), so a window of N
+// bytes plus one or two per bucket of the occupied span) in one byte buffer
+// per series (with a little spare room, see byte-room.ts), so a window of N
 // slots costs N small records and no live histogram. A delta joins the
-// newest slot through ExpHistogram.mergePacked, which walks the packed
-// counts without unpacking them. Old slots drop off the front as the window
-// moves.
+// newest slot through ExpHistogram.mergePacked, which adds it into the
+// packed counts in place when their span and widths hold it. Old slots drop
+// off the front as the window moves.
 
 import { ExpHistogram, type ExpHistogramJSON } from "@mlwatch/stats";
 import { withRoom } from "./byte-room.js";
