@@ -297,6 +297,28 @@ describe("store routes per replica stream", () => {
     expect(one.takeDirty().map((d) => d.body.kind === "counter" && d.body.total)).toEqual([103]);
   });
 
+  it("marks a series changed again after each checkpoint, through whichever replica's stream", () => {
+    const n = new Normalizer(COLLECTOR_START);
+    const store = new ModelStore(window);
+    const replica = (id: string, value: number, time: bigint) => {
+      const req = request([counterMetric([counterPoint("a", value, time)])]);
+      req.resourceMetrics[0].resource = attrs({ "service.instance.id": id });
+      for (const o of n.normalize(req, 0).observations) store.ingest(o, 0);
+    };
+    const changed = () => store.takeDirty().map((d) => d.body.kind === "counter" && d.body.total);
+    replica("r1", 5, LATER + 1n);
+    replica("r2", 3, LATER + 1n);
+    expect(changed()).toEqual([8]);
+    expect(changed()).toEqual([]);
+    replica("r1", 6, LATER + 2n);
+    expect(changed()).toEqual([9]);
+    replica("r2", 5, LATER + 2n); // the other replica's route marks it too
+    expect(changed()).toEqual([11]);
+    store.dumpAll();
+    replica("r1", 7, LATER + 3n);
+    expect(changed()).toEqual([12]);
+  });
+
   it("mirrors histograms of a negative feature sign on every point", () => {
     const n = new Normalizer(COLLECTOR_START);
     const store = new ModelStore(window);

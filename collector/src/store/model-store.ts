@@ -93,6 +93,8 @@ class Route {
   series: Series | undefined = undefined;
   /** The store's generation when the route was last checked (ModelStore.generation). */
   generation = -1;
+  /** ModelStore.checkpoints when the route last marked its series changed. */
+  dirtyEpoch = -1;
   constructor(
     readonly spec: InstrumentSpec,
     readonly key: string,
@@ -150,6 +152,8 @@ export class ModelStore {
    * worked out by another store (one normaliser can serve two) never passes.
    */
   private generation = nextGeneration++;
+  /** How many times the changed series were taken (takeDirty, dumpAll). */
+  private checkpoints = 0;
 
   /**
    * @param classicBounds instruments re-exported as classic Prometheus
@@ -208,8 +212,12 @@ export class ModelStore {
   }
 
   private markDirty(r: Route): void {
+    // a route that marked its series since the last checkpoint needs no lookup
+    if (r.dirtyEpoch === this.checkpoints) return;
     const series = r.series;
-    if (series && !this.dirty.has(series)) this.dirty.set(series, [r.spec.name, r.key]);
+    if (series === undefined) return;
+    r.dirtyEpoch = this.checkpoints;
+    if (!this.dirty.has(series)) this.dirty.set(series, [r.spec.name, r.key]);
   }
 
   /** Works out where an observation goes: its instrument, family, series key and labels. */
@@ -314,12 +322,14 @@ export class ModelStore {
     const out: Array<{ family: string; key: string; body: SeriesJSON }> = [];
     for (const [series, [family, key]] of this.dirty) out.push({ family, key, body: seriesToJSON(series) });
     this.dirty.clear();
+    this.checkpoints++;
     return out;
   }
 
   /** Every series, serialised (a full checkpoint). */
   dumpAll(): Array<{ family: string; key: string; body: SeriesJSON }> {
     this.dirty.clear();
+    this.checkpoints++;
     const out: Array<{ family: string; key: string; body: SeriesJSON }> = [];
     for (const [family, series] of this.families) {
       for (const [key, s] of series) out.push({ family, key, body: seriesToJSON(s) });
