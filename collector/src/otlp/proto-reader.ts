@@ -514,10 +514,13 @@ interface AttributeRun {
 let runsNow = new Map<number, AttributeRun>();
 let runsBefore = new Map<number, AttributeRun>();
 
-/** FNV-1a of buf[s, e). */
+/** An FNV-1a-style hash of buf[s, e), four bytes a step. */
 function hashBytes(buf: Uint8Array, s: number, e: number): number {
   let h = 0x811c9dc5;
-  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  let i = s;
+  for (; i + 4 <= e; i += 4)
+    h = Math.imul(h ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)), 0x01000193);
+  for (; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   return h;
 }
 
