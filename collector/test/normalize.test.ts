@@ -234,6 +234,30 @@ describe("cumulative exponential histograms", () => {
     }
   });
 
+  it('takes -0 bucket counts (OTLP/JSON allows "-0") and goes on differencing the stream', () => {
+    const n = new Normalizer(COLLECTOR_START);
+    const point = (counts: number[], time: bigint) => ({
+      ...expPoint([], LATER, time),
+      count: counts.reduce((a, b) => a + b, 0),
+      sum: 1,
+      min: 2,
+      max: 8,
+      positive: { offset: 1, bucketCounts: counts },
+    });
+    const counts = [
+      [0, 0, 70_000],
+      [0, -0, 70_001],
+      [0, 0, 70_002, -0],
+      [0, 0, 70_004],
+    ];
+    const deltas = counts.map((c, i) => {
+      const r = n.normalize(metric(point(c, LATER + BigInt(i + 1))), 0);
+      expect(r.rejected).toEqual([]);
+      return r.observations.map((o) => (o.kind === "histogram" ? o.delta.count : Number.NaN));
+    });
+    expect(deltas).toEqual([[70_000], [1], [1], [2]]);
+  });
+
   it("rejects a histogram whose bucket counts do not add up", () => {
     const n = new Normalizer(COLLECTOR_START);
     const p = expPoint([1, 2, 3], LATER, LATER + 1n);

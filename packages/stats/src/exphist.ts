@@ -626,10 +626,8 @@ let OR_SUM = 0;
  * Sets OR_COUNTS, OR_OFFSET, the first and last non-zero positions, and
  * OR_SUM to `sum` plus the counts added in order (as fromOtlp() checks them).
  */
-function readOtlpRange(
-  r: { offset: number; bucketCounts: number[] } | undefined | null,
-  sum: number,
-): boolean {
+function readOtlpRange(r: OtlpBuckets | undefined | null, sum: number): boolean {
+  materializeBuckets(r);
   OR_COUNTS = NO_COUNTS;
   OR_OFFSET = 0;
   OR_FIRST = 0;
@@ -675,11 +673,12 @@ let OR_DTOTAL = 0;
  * position k goes to scratch[k]; OR_DTOTAL is their sum, in order.
  */
 function scanAtScale(
-  r: { offset: number; bucketCounts: number[] } | undefined | null,
+  r: OtlpBuckets | undefined | null,
   sum: number,
   old: Range,
   scratch: Float64Array,
 ): boolean {
+  materializeBuckets(r);
   OR_COUNTS = NO_COUNTS;
   OR_OFFSET = 0;
   OR_FIRST = 0;
@@ -920,8 +919,9 @@ function scanPacked(
         if (!(d > 1e-9 * (v > 1 ? v : 1))) d = 0;
       }
     }
-    // (Object.is: a -0 count replacing 0 is written too, as pack() of the new point would)
-    if (!Object.is(c, v)) changed[nChanged++] = k;
+    // Within the packed span a -0 count replacing 0 is written too, as pack() of the new point
+    // would (Object.is); outside it, a zero of either sign is no bucket at all.
+    if (c !== v || (k >= from && k <= to && !Object.is(c, v))) changed[nChanged++] = k;
     if (d !== 0) {
       if (dFirst < 0) dFirst = k;
       dLast = k;

@@ -484,6 +484,36 @@ describe("advancePacked into a scratch histogram", () => {
     );
   });
 
+  it("leaves a -0 count outside the packed span alone (four-byte and float64 widths)", () => {
+    const point = (pos: number[], neg: number[]) => {
+      const all = [...pos, ...neg].map((c) => Math.abs(c));
+      const count = all.reduce((a, b) => a + b, 0);
+      return {
+        scale: 0,
+        zeroCount: 0,
+        count,
+        sum: 1,
+        min: -8,
+        max: 8,
+        positive: { offset: 1, bucketCounts: pos },
+        negative: { offset: 1, bucketCounts: neg },
+      };
+    };
+    for (const [before, after] of [
+      [point([0, 0, 70_000], [2]), point([0, -0, 70_001], [2])],
+      [point([70_000], [2]), point([70_001, -0], [2])],
+      [point([0, 0, 2.5], [2]), point([-0, 0, 3.5], [2])],
+      [point([2.5], [1.5]), point([3.5, -0], [1.5, -0])],
+    ]) {
+      const packed = ExpHistogram.fromOtlp(before).pack();
+      const general = ExpHistogram.unpack(packed);
+      general.advanceCumulative(after);
+      const got = ExpHistogram.advancePacked(packed, after);
+      expect(got?.packed.slice()).toEqual(general.pack());
+      expect(ExpHistogram.unpack(got?.packed ?? new Uint8Array(0)).toJSON()).toEqual(general.toJSON());
+    }
+  });
+
   it("writes a -0 count that replaces 0 in a float64 range, as pack() of the new point does", () => {
     const p1 = {
       scale: 0,
