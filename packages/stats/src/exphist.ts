@@ -303,7 +303,7 @@ function packRange(w: PackWriter, r: Range, width: number): void {
 }
 
 /** packRange() of a scan's values[first..last] (bucket offset + k). */
-function packScanned(w: PackWriter, scan: PackedScan, width: number): void {
+function packScanned(w: PackWriter, scan: RangeScan, width: number): void {
   if (scan.last < scan.first) {
     w.varint(0);
     return;
@@ -613,26 +613,15 @@ function removeContained(mine: Range, theirs: Range, os: number): void {
 }
 
 const NO_COUNTS: number[] = [];
-// Output registers of readOtlpRange() (avoids allocating a result per call on the ingest path).
-let OR_COUNTS: number[] = NO_COUNTS;
-let OR_OFFSET = 0;
-let OR_FIRST = 0;
-let OR_LAST = -1;
-let OR_SUM = 0;
-
 /**
  * Reads an OTLP bucket range for advanceCumulative(): false when fromOtlp()
  * would reject it or downscale it, or when a count is not a plain number.
- * Sets OR_COUNTS, OR_OFFSET, the first and last non-zero positions, and
- * OR_SUM to `sum` plus the counts added in order (as fromOtlp() checks them).
+ * Sets out.counts, out.offset, the first and last non-zero positions, and
+ * out.sum to `sum` plus the counts added in order (as fromOtlp() checks them).
  */
-function readOtlpRange(r: OtlpBuckets | undefined | null, sum: number): boolean {
+function readOtlpRange(r: OtlpBuckets | undefined | null, sum: number, out: RangeScan): boolean {
   materializeBuckets(r);
-  OR_COUNTS = NO_COUNTS;
-  OR_OFFSET = 0;
-  OR_FIRST = 0;
-  OR_LAST = -1;
-  OR_SUM = sum;
+  out.start(sum);
   if (r === undefined || r === null) return true;
   if (typeof r !== "object") return false;
   const offset = r.offset ?? 0;
@@ -650,41 +639,22 @@ function readOtlpRange(r: OtlpBuckets | undefined | null, sum: number): boolean 
     }
     sum += c;
   }
-  OR_COUNTS = counts;
-  OR_OFFSET = offset;
-  if (first >= 0) {
-    OR_FIRST = first;
-    OR_LAST = last;
-  }
-  OR_SUM = sum;
+  out.counts = counts;
+  out.offset = offset;
+  out.found(first, last, -1, -1, sum, 0, 0, true, 0);
   return true;
 }
-
-// Differences of advanceAtScale(), per range, before they are known to be wanted.
-const SCRATCH_POS = new Float64Array(DEFAULT_MAX_SIZE);
-const SCRATCH_NEG = new Float64Array(DEFAULT_MAX_SIZE);
-let OR_DTOTAL = 0;
 
 /**
  * readOtlpRange(), containsRange() and the differences of otlpMinusRange()
  * in one pass, for a point at the scale of `old`: false when the range is not
  * valid for the fast path or does not contain `old` (which then has buckets
  * outside the point's array, or more in some bucket). The difference at
- * position k goes to scratch[k]; OR_DTOTAL is their sum, in order.
+ * position k goes to out.scratch[k]; out.dTotal is their sum, in order.
  */
-function scanAtScale(
-  r: OtlpBuckets | undefined | null,
-  sum: number,
-  old: Range,
-  scratch: Float64Array,
-): boolean {
+function scanAtScale(r: OtlpBuckets | undefined | null, sum: number, old: Range, out: RangeScan): boolean {
   materializeBuckets(r);
-  OR_COUNTS = NO_COUNTS;
-  OR_OFFSET = 0;
-  OR_FIRST = 0;
-  OR_LAST = -1;
-  OR_SUM = sum;
-  OR_DTOTAL = 0;
+  out.start(sum);
   if (r === undefined || r === null) return old.isEmpty;
   if (typeof r !== "object") return false;
   const offset = r.offset ?? 0;
@@ -696,6 +666,8 @@ function scanAtScale(
   const olo = old.lo;
   const ohi = old.hi;
   if (olo <= ohi && (olo < offset || ohi >= offset + n)) return false;
+  out.clearFrom(n);
+  const scratch = out.scratch;
   const oc = old.counts;
   const ob = old.base;
   let first = -1;
@@ -724,14 +696,9 @@ function scanAtScale(
     scratch[k] = d;
     dTotal += d;
   }
-  OR_COUNTS = counts;
-  OR_OFFSET = offset;
-  if (first >= 0) {
-    OR_FIRST = first;
-    OR_LAST = last;
-  }
-  OR_SUM = sum;
-  OR_DTOTAL = dTotal;
+  out.counts = counts;
+  out.offset = offset;
+  out.found(first, last, -1, -1, sum, dTotal, 0, true, 0);
   return true;
 }
 
@@ -767,9 +734,15 @@ function addToPacked(packed: Uint8Array, lo: number, at: number, w: number, r: R
   }
 }
 
-/** What scanPacked() finds in one range of a point. */
-class PackedScan {
-  /** values[k]: the point's count at position k. */
+/**
+ * What a scan of one range of an OTLP point finds (readOtlpRange,
+ * scanAtScale, scanPacked): one object per sign, reused by every scan
+ * rather than a result allocated per call on the ingest path.
+ */
+class RangeScan {
+  /** The point's counts (readOtlpRange, scanAtScale). */
+  counts: number[] = NO_COUNTS;
+  /** values[k]: the point's count at position k (scanPacked). */
   readonly values = new Float64Array(DEFAULT_MAX_SIZE);
   offset = 0;
   /** Positions of the first and last non-zero count (none when last < first). */
@@ -824,6 +797,19 @@ class PackedScan {
     this.nChanged = nChanged;
   }
 
+  /** Starts a scan: nothing found yet, the running sum at `sum`. */
+  start(sum: number): void {
+    this.counts = NO_COUNTS;
+    this.offset = 0;
+    this.first = this.dFirst = 0;
+    this.last = this.dLast = -1;
+    this.sum = sum;
+    this.dTotal = 0;
+    this.max = 0;
+    this.whole = true;
+    this.nChanged = 0;
+  }
+
   /** Zeroes what an earlier, longer scan left past position `len`. */
   clearFrom(len: number): void {
     if (this.written > len) this.scratch.fill(0, len, this.written);
@@ -831,8 +817,8 @@ class PackedScan {
   }
 }
 
-const SCAN_POS = new PackedScan();
-const SCAN_NEG = new PackedScan();
+const SCAN_POS = new RangeScan();
+const SCAN_NEG = new RangeScan();
 
 /**
  * scanAtScale() against a packed previous point: `n` buckets from index `lo`
@@ -846,16 +832,9 @@ function scanPacked(
   lo: number,
   at: number,
   w: number,
-  out: PackedScan,
+  out: RangeScan,
 ): boolean {
-  out.offset = 0;
-  out.first = out.dFirst = 0;
-  out.last = out.dLast = -1;
-  out.sum = sum;
-  out.dTotal = 0;
-  out.max = 0;
-  out.whole = true;
-  out.nChanged = 0;
+  out.start(sum);
   if (r === undefined || r === null) return n === 0;
   if (typeof r !== "object") return false;
   const offset = r.offset ?? 0;
@@ -991,7 +970,7 @@ function scanSmallWhole(
   at: number,
   twoBytes: boolean,
   sum: number,
-  out: PackedScan,
+  out: RangeScan,
 ): boolean {
   const scratch = out.scratch;
   const changed = out.changed;
@@ -1030,7 +1009,7 @@ function scanSmallWhole(
 }
 
 /** Sets `r` to the differences of a scan, as deltaFromScratch() would (trimmed), in place: a view of the scan's scratch. */
-function viewDifferences(r: Range, scan: PackedScan): void {
+function viewDifferences(r: Range, scan: RangeScan): void {
   if (scan.dLast < scan.dFirst) {
     r.clear();
     return;
@@ -1043,7 +1022,7 @@ function viewDifferences(r: Range, scan: PackedScan): void {
 }
 
 /** Rewrites the counts at the positions a scan found changed; the packed span starts at position `from`. */
-function writeChanged(packed: Uint8Array, at: number, w: number, scan: PackedScan, from: number): void {
+function writeChanged(packed: Uint8Array, at: number, w: number, scan: RangeScan, from: number): void {
   const size = WIDTH_BYTES[w];
   const values = scan.values;
   const changed = scan.changed;
@@ -1060,19 +1039,12 @@ function widthFor(max: number, whole: boolean): number {
 }
 
 /**
- * Sets the empty range `out` to the differences scanAtScale() left in
+ * Sets the empty range `out` to the differences a scan left in
  * scratch[first..last] (bucket offset + k), laid out as otlpMinusRange()
  * does; trimmed when the old range had buckets.
  */
-function deltaFromScratch(
-  out: Range,
-  scratch: Float64Array,
-  offset: number,
-  first: number,
-  last: number,
-  total: number,
-  trim: boolean,
-): void {
+function deltaFromScratch(out: Range, scan: RangeScan, trim: boolean): void {
+  const { scratch, offset, first, last, dTotal: total } = scan;
   if (first > last) return;
   reserveTransient(out, offset + first, offset + last);
   out.counts.set(scratch.subarray(first, last + 1), offset + first - out.base);
@@ -1084,18 +1056,12 @@ function deltaFromScratch(
 }
 
 /**
- * checkContained() against OTLP counts: true when every bucket of `old`,
- * summed at a scale `os` steps coarser, fits under counts[first..last]
- * (bucket offset + k; zero outside).
+ * checkContained() against the counts readOtlpRange() found: true when
+ * every bucket of `old`, summed at a scale `os` steps coarser, fits under
+ * counts[first..last] (bucket offset + k; zero outside).
  */
-function containsRange(
-  counts: number[],
-  offset: number,
-  first: number,
-  last: number,
-  old: Range,
-  os: number,
-): boolean {
+function containsRange(scan: RangeScan, old: Range, os: number): boolean {
+  const { counts, offset, first, last } = scan;
   if (old.isEmpty) return true;
   const oc = old.counts;
   const ob = old.base;
@@ -1125,19 +1091,12 @@ function containsRange(
 }
 
 /**
- * Sets the empty range `out` to counts[first..last] (as fromOtlp() builds
- * it) minus `old` at a scale `os` steps finer (checked by containsRange), as
+ * Sets the empty range `out` to a scan's counts[first..last] (as fromOtlp()
+ * builds it) minus `old` at a scale `os` steps finer (checked by containsRange), as
  * subtract() does.
  */
-function otlpMinusRange(
-  out: Range,
-  counts: number[],
-  offset: number,
-  first: number,
-  last: number,
-  old: Range,
-  os: number,
-): void {
+function otlpMinusRange(out: Range, scan: RangeScan, old: Range, os: number): void {
+  const { counts, offset, first, last } = scan;
   if (first > last) return;
   reserveTransient(out, offset + first, offset + last);
   const c = out.counts;
@@ -1189,8 +1148,9 @@ function reallocateFor(r: Range, lo: number, hi: number): void {
   r.hi = hi;
 }
 
-/** Sets `r` to counts[first..last] (index offset + k), reusing its array when the range fits in it. */
-function assignOtlpRange(r: Range, counts: number[], offset: number, first: number, last: number): void {
+/** Sets `r` to a scan's counts[first..last] (index offset + k), reusing its array when the range fits in it. */
+function assignOtlpRange(r: Range, scan: RangeScan): void {
+  const { counts, offset, first, last } = scan;
   if (first > last) {
     r.clear();
     return;
@@ -1607,30 +1567,21 @@ export class ExpHistogram {
     const zt = p.zeroThreshold ?? 0;
     if (os === 0) return this.advanceAtScale(p, count, zeroCount, zt, sum, min, max);
     // The two ranges: validated, trimmed to [first, last] and summed as fromOtlp() does.
-    if (!readOtlpRange(p.positive, zeroCount)) return undefined;
-    const pc = OR_COUNTS;
-    const po = OR_OFFSET;
-    const pf = OR_FIRST;
-    const pl = OR_LAST;
-    if (!readOtlpRange(p.negative, OR_SUM)) return undefined;
-    const nc = OR_COUNTS;
-    const no = OR_OFFSET;
-    const nf = OR_FIRST;
-    const nl = OR_LAST;
-    const total = OR_SUM;
-    if (Math.abs(total - count) > 1e-9 * Math.max(1, count)) return undefined;
+    const ps = SCAN_POS;
+    const ns = SCAN_NEG;
+    if (!readOtlpRange(p.positive, zeroCount, ps) || !readOtlpRange(p.negative, ps.sum, ns)) return undefined;
+    if (Math.abs(ns.sum - count) > 1e-9 * Math.max(1, count)) return undefined;
     if (this._zeroCount > zeroCount + tol(zeroCount)) return undefined;
-    if (!containsRange(pc, po, pf, pl, this.pos, os) || !containsRange(nc, no, nf, nl, this.neg, os))
-      return undefined;
+    if (!containsRange(ps, this.pos, os) || !containsRange(ns, this.neg, os)) return undefined;
 
     const delta = this.deltaHead(zt, scale, count, zeroCount, sum);
     if (delta !== null) {
-      otlpMinusRange(delta.pos, pc, po, pf, pl, this.pos, os);
-      otlpMinusRange(delta.neg, nc, no, nf, nl, this.neg, os);
+      otlpMinusRange(delta.pos, ps, this.pos, os);
+      otlpMinusRange(delta.neg, ns, this.neg, os);
       delta.settleDeltaExtremes(this._min, this._max, min, max);
     }
-    assignOtlpRange(this.pos, pc, po, pf, pl);
-    assignOtlpRange(this.neg, nc, no, nf, nl);
+    assignOtlpRange(this.pos, ps);
+    assignOtlpRange(this.neg, ns);
     this._scale = scale;
     this.takePointTotals(zt, count, sum, min, max, zeroCount);
     return delta;
@@ -1651,29 +1602,21 @@ export class ExpHistogram {
     min: number,
     max: number,
   ): ExpHistogram | null | undefined {
-    if (!scanAtScale(p.positive, zeroCount, this.pos, SCRATCH_POS)) return undefined;
-    const pc = OR_COUNTS;
-    const po = OR_OFFSET;
-    const pf = OR_FIRST;
-    const pl = OR_LAST;
-    const pd = OR_DTOTAL;
-    if (!scanAtScale(p.negative, OR_SUM, this.neg, SCRATCH_NEG)) return undefined;
-    const nc = OR_COUNTS;
-    const no = OR_OFFSET;
-    const nf = OR_FIRST;
-    const nl = OR_LAST;
-    const nd = OR_DTOTAL;
-    if (Math.abs(OR_SUM - count) > 1e-9 * Math.max(1, count)) return undefined;
+    const ps = SCAN_POS;
+    const ns = SCAN_NEG;
+    if (!scanAtScale(p.positive, zeroCount, this.pos, ps) || !scanAtScale(p.negative, ps.sum, this.neg, ns))
+      return undefined;
+    if (Math.abs(ns.sum - count) > 1e-9 * Math.max(1, count)) return undefined;
     if (this._zeroCount > zeroCount + tol(zeroCount)) return undefined;
 
     const delta = this.deltaHead(zt, this._scale, count, zeroCount, sum);
     if (delta !== null) {
-      deltaFromScratch(delta.pos, SCRATCH_POS, po, pf, pl, pd, !this.pos.isEmpty);
-      deltaFromScratch(delta.neg, SCRATCH_NEG, no, nf, nl, nd, !this.neg.isEmpty);
+      deltaFromScratch(delta.pos, ps, !this.pos.isEmpty);
+      deltaFromScratch(delta.neg, ns, !this.neg.isEmpty);
       delta.settleDeltaExtremes(this._min, this._max, min, max);
     }
-    assignOtlpRange(this.pos, pc, po, pf, pl);
-    assignOtlpRange(this.neg, nc, no, nf, nl);
+    assignOtlpRange(this.pos, ps);
+    assignOtlpRange(this.neg, ns);
     this.takePointTotals(zt, count, sum, min, max, zeroCount);
     return delta;
   }
@@ -2010,8 +1953,8 @@ export class ExpHistogram {
         viewDifferences(delta.pos, ps);
         viewDifferences(delta.neg, ns);
       } else {
-        deltaFromScratch(delta.pos, ps.scratch, ps.offset, ps.first, ps.last, ps.dTotal, L.posN > 0);
-        deltaFromScratch(delta.neg, ns.scratch, ns.offset, ns.first, ns.last, ns.dTotal, L.negN > 0);
+        deltaFromScratch(delta.pos, ps, L.posN > 0);
+        deltaFromScratch(delta.neg, ns, L.negN > 0);
       }
       delta.settleDeltaExtremes(getF64(packed, s + 8), getF64(packed, s + 16), min, max);
     }
