@@ -504,7 +504,8 @@ const RUN_CACHE_SIZE = 4096;
 const RUN_CACHE_MAX_BYTES = 1024;
 
 interface AttributeRun {
-  bytes: Uint8Array;
+  /** A copy of the run's bytes. */
+  bytes: DataView;
   /** The limits it was decoded under: a run is only taken again under the same ones. */
   limits: AttributeLimits;
   attrs: Attributes;
@@ -514,13 +515,25 @@ interface AttributeRun {
 let runsNow = new Map<number, AttributeRun>();
 let runsBefore = new Map<number, AttributeRun>();
 
-/** An FNV-1a-style hash of buf[s, e), four bytes a step. */
-function hashBytes(buf: Uint8Array, s: number, e: number): number {
-  let h = 0x811c9dc5;
+export const RUN_HASH_SEED = 0x811c9dc5;
+
+/**
+ * One step of the run hash: FNV-1a's multiply on a whole word, then the high
+ * half folded down (a multiply alone never carries a change in a word's top
+ * bits into the low ones, so runs differing there would collide). Each step
+ * is a bijection of the state: runs that differ in one word never collide.
+ */
+export function runHashStep(h: number, word: number): number {
+  const m = Math.imul(h ^ word, 0x01000193);
+  return m ^ (m >>> 16);
+}
+
+/** The run hash of the bytes [s, e) under `dv`, four bytes (one unaligned load) a step. */
+function hashBytes(dv: DataView, s: number, e: number): number {
+  let h = RUN_HASH_SEED;
   let i = s;
-  for (; i + 4 <= e; i += 4)
-    h = Math.imul(h ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)), 0x01000193);
-  for (; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  for (; i + 4 <= e; i += 4) h = runHashStep(h, dv.getInt32(i, true));
+  for (; i < e; i++) h = runHashStep(h, dv.getUint8(i));
   return h;
 }
 
@@ -539,31 +552,39 @@ function sameLimits(a: AttributeLimits, b: AttributeLimits): boolean {
 
 function sameRun(
   run: AttributeRun | undefined,
-  buf: Uint8Array,
+  dv: DataView,
   s: number,
   e: number,
   limits: DecodeLimits,
 ): boolean {
-  if (run === undefined || run.bytes.length !== e - s || !sameLimits(run.limits, limits)) return false;
+  const n = e - s;
+  if (run === undefined || run.bytes.byteLength !== n || !sameLimits(run.limits, limits)) return false;
   const bytes = run.bytes;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== buf[s + i]) return false;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) if (bytes.getInt32(i, true) !== dv.getInt32(s + i, true)) return false;
+  for (; i < n; i++) if (bytes.getUint8(i) !== dv.getUint8(s + i)) return false;
   return true;
 }
 
 /** The cached run for buf[s, e) under `limits`, if any. */
 function cachedRun(
   h: number,
-  buf: Uint8Array,
+  dv: DataView,
   s: number,
   e: number,
   limits: DecodeLimits,
 ): AttributeRun | undefined {
   const now = runsNow.get(h);
-  if (sameRun(now, buf, s, e, limits)) return now;
+  if (sameRun(now, dv, s, e, limits)) return now;
   const before = runsBefore.get(h);
-  if (!sameRun(before, buf, s, e, limits)) return undefined;
+  if (!sameRun(before, dv, s, e, limits)) return undefined;
   remember(h, before as AttributeRun);
   return before;
+}
+
+/** The cache's hash of a run of bytes (for tests: runs that collide are told apart by their bytes). */
+export function attributeRunHash(run: Uint8Array): number {
+  return hashBytes(new DataView(run.buffer, run.byteOffset, run.byteLength), 0, run.length);
 }
 
 /** How many attribute runs are cached (for tests: the cache stays bounded). */
@@ -613,9 +634,9 @@ export function readAttributeRun(r: ProtoReader, end: number, field: number, at:
     n++;
   }
   const cacheable = n > 0 && runEnd - at <= RUN_CACHE_MAX_BYTES;
-  const h = cacheable ? hashBytes(buf, at, runEnd) : 0;
+  const h = cacheable ? hashBytes(r.dv, at, runEnd) : 0;
   if (cacheable) {
-    const hit = cachedRun(h, buf, at, runEnd, r.limits);
+    const hit = cachedRun(h, r.dv, at, runEnd, r.limits);
     if (hit !== undefined) {
       r.pos = runEnd;
       r.attributeCount = hit.count;
@@ -632,7 +653,7 @@ export function readAttributeRun(r: ProtoReader, end: number, field: number, at:
   r.attributeCount = count;
   if (!cacheable) return attrs;
   Object.freeze(attrs);
-  remember(h, { bytes: buf.slice(at, runEnd), limits: r.limits, attrs, count });
+  remember(h, { bytes: new DataView(buf.slice(at, runEnd).buffer), limits: r.limits, attrs, count });
   return attrs;
 }
 

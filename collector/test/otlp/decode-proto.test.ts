@@ -13,7 +13,12 @@ import {
   type Metric,
   type MetricsRequest,
 } from "../../src/otlp/index.js";
-import { cachedAttributeRuns } from "../../src/otlp/proto-reader.js";
+import {
+  attributeRunHash,
+  cachedAttributeRuns,
+  RUN_HASH_SEED,
+  runHashStep,
+} from "../../src/otlp/proto-reader.js";
 import {
   anyArray,
   anyBool,
@@ -396,6 +401,75 @@ describe("valid input", () => {
     const a = metrics(decodeMetricsProto(body))[0]!.points[0]!.attributes;
     const b = metrics(decodeMetricsProto(body, { ...DefaultDecodeLimits }))[0]!.points[0]!.attributes;
     expect(b).toBe(a);
+  });
+
+  test("a run that differs from a cached one in any byte is decoded as itself, at any alignment", () => {
+    // 3 + 2 + 13 value bytes: whole four-byte words and a tail, wherever the run starts
+    const values = (flip: number) => {
+      const v = Array.from({ length: 18 }, (_, i) => 0x41 + i);
+      if (flip >= 0) v[flip]! ^= 0x20;
+      return [v.slice(0, 3), v.slice(3, 5), v.slice(5)];
+    };
+    const request = (flip: number, shift: number) => {
+      const [a, b, c] = values(flip);
+      const body = metricsRequest({
+        metrics: [
+          metric(
+            "g",
+            gauge(
+              numberPoint({ attrs: [kv("a", anyBytes(a!)), kv("b", anyBytes(b!)), kv("c", anyBytes(c!))] }),
+            ),
+          ),
+        ],
+      });
+      // the body at byte offset `shift` of its buffer: the run at every alignment to the word grid
+      const at = new Uint8Array(body.length + shift);
+      at.set(body, shift);
+      return at.subarray(shift);
+    };
+    const hex = (xs: number[]) => xs.map((x) => x.toString(16).padStart(2, "0")).join("");
+    for (let shift = 0; shift < 4; shift++) {
+      const base = metrics(decodeMetricsProto(request(-1, shift)))[0]!.points[0]!.attributes;
+      for (let flip = 0; flip < 18; flip++) {
+        const [a, b, c] = values(flip);
+        const got = metrics(decodeMetricsProto(request(flip, shift)))[0]!.points[0]!.attributes;
+        expect(got).toEqual({ a: hex(a!), b: hex(b!), c: hex(c!) });
+        expect(metrics(decodeMetricsProto(request(-1, shift)))[0]!.points[0]!.attributes).toBe(base);
+      }
+    }
+  });
+
+  test("two runs with the same hash are told apart by their bytes", () => {
+    // run B: run A with its last two words changed so that the hash comes out the same
+    const runOf = (v: number[]) => fLen(7, kv("k", anyBytes(v)));
+    const a = Array.from({ length: 16 }, (_, i) => i + 1);
+    const runA = runOf(a);
+    const dv = (u: Uint8Array) => new DataView(u.buffer, u.byteOffset, u.byteLength);
+    const words = runA.length >> 2;
+    // the value bytes are the run's tail: its last two whole words hold value bytes only
+    const w1At = (words - 2) * 4;
+    const w2At = (words - 1) * 4;
+    expect(w1At).toBeGreaterThanOrEqual(runA.length - 16);
+    let h0 = RUN_HASH_SEED;
+    for (let i = 0; i < w1At; i += 4) h0 = runHashStep(h0, dv(runA).getInt32(i, true));
+    const runB = runA.slice();
+    const w1 = dv(runA).getInt32(w1At, true);
+    const w2 = dv(runA).getInt32(w2At, true);
+    const w1b = w1 ^ 0x01010101;
+    dv(runB).setInt32(w1At, w1b, true);
+    // a step is a bijection of (state xor word): equal inputs to the last step give equal hashes
+    dv(runB).setInt32(w2At, runHashStep(h0, w1b) ^ runHashStep(h0, w1) ^ w2, true);
+    expect(attributeRunHash(runB)).toBe(attributeRunHash(runA));
+    expect(hexOf(runB)).not.toBe(hexOf(runA));
+    const decode = (run: Uint8Array) =>
+      metrics(
+        decodeMetricsProto(metricsRequest({ metrics: [metric("g", gauge(cat(run, numberPoint({}))))] })),
+      )[0]!.points[0]!.attributes;
+    const valueIn = (run: Uint8Array) => hexOf(run.subarray(run.length - 16));
+    const first = decode(runA);
+    expect(first).toEqual({ k: valueIn(runA) });
+    expect(decode(runB)).toEqual({ k: valueIn(runB) });
+    expect(decode(runA)).toEqual({ k: valueIn(runA) });
   });
 
   test("long attribute runs are decoded each time, not kept", () => {
@@ -875,3 +949,7 @@ describe("malformed input → DecodeError", () => {
     expect(decodeMetricsProto(Buffer.from(buf))).toEqual(decodeMetricsProto(buf));
   });
 });
+
+function hexOf(u: Uint8Array): string {
+  return Array.from(u, (x) => x.toString(16).padStart(2, "0")).join("");
+}
