@@ -44,6 +44,40 @@ describe("HistogramWindow", () => {
     );
   });
 
+  it("holds exactly the slots a plain list would, add after add, as records wrap round its buffer", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            // seconds since the last add: the same slot, the next, or a jump
+            fc.oneof(fc.constant(0), fc.constant(1), fc.integer({ min: 0, max: 12 })),
+            // mostly like-sized deltas, now and then a much wider one
+            fc.array(fc.double({ min: 1, max: 1e3, noNaN: true }), { minLength: 1, maxLength: 60 }),
+          ),
+          { minLength: 50, maxLength: 300 },
+        ),
+        fc.integer({ min: 1, max: 10 }),
+        (steps, slots) => {
+          const w = new HistogramWindow(1000, slots);
+          const list = new Map<number, ExpHistogram>();
+          let second = 0;
+          for (const [gap, values] of steps) {
+            second += gap;
+            const h = hist(values);
+            w.add(second * 1000, h);
+            const slot = Math.max(second, ...list.keys());
+            if (!list.has(slot)) list.set(slot, new ExpHistogram());
+            list.get(slot)!.merge(h);
+            for (const k of list.keys()) if (k <= slot - slots) list.delete(k);
+            const expected = [...list].map(([k, v]) => ({ slot: k, value: v.toJSON() }));
+            expect(w.toJSON()).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it("forgets everything once the window has moved past it, and round-trips through a checkpoint", () => {
     const w = new HistogramWindow(1000, 3);
     w.add(0, hist([1, 2]));

@@ -56,8 +56,14 @@ function readVarint(buf: Uint8Array, at: number): number {
 const SLOT = new ExpHistogram();
 
 export class HistogramWindow {
-  /** The slots held, oldest first, in records[0, length): slot id (varint), length (varint), packed histogram. */
+  /**
+   * The slots held, oldest first, in records[start, length): slot id
+   * (varint), length (varint), packed histogram. Slots that leave the
+   * window only move `start` on; the records are moved back to the front
+   * when the buffer's end is reached (see writeRecord).
+   */
   private records: Uint8Array = NONE;
+  private start = 0;
   private length = 0;
   /** Number of records held. */
   private held = 0;
@@ -81,7 +87,7 @@ export class HistogramWindow {
   /** Adds values observed at timeMs (collector receive time). `delta` is read, never kept. */
   add(timeMs: number, delta: ExpHistogram): void {
     const slot = this.slotOf(timeMs);
-    if (this.length > 0 && slot <= this.newestSlot) {
+    if (this.length > this.start && slot <= this.newestSlot) {
       // Late data for an older slot still in the window lands in the newest slot.
       if (slot > this.newestSlot - this.slotCount) this.mergeIntoNewest(delta);
       return;
@@ -116,6 +122,7 @@ export class HistogramWindow {
   /** Restores slots from a checkpoint (replacing what is held). */
   load(slots: SlotJSON<ExpHistogramJSON>[]): void {
     this.records = NONE;
+    this.start = 0;
     this.length = 0;
     this.held = 0;
     for (const s of [...slots].sort((a, b) => a.slot - b.slot))
@@ -131,11 +138,11 @@ export class HistogramWindow {
   private append(slot: number, packed: Uint8Array): void {
     const oldest = slot - this.slotCount + 1;
     const buf = this.records;
-    let keepFrom = 0;
+    let keepFrom = this.start;
     // nothing leaves while the oldest slot held is still in the window (the usual case)
-    if (this.length > 0 && readVarint(buf, 0) < oldest) {
+    if (this.length > keepFrom && readVarint(buf, keepFrom) < oldest) {
+      let at = keepFrom;
       keepFrom = this.length;
-      let at = 0;
       while (at < this.length) {
         const s = readVarint(buf, at);
         const len = readVarint(buf, READ_AT);
@@ -147,11 +154,9 @@ export class HistogramWindow {
         at = READ_AT + len;
       }
     }
-    const kept = this.length - keepFrom;
     this.held++;
-    this.writeRecord(keepFrom, kept, slot, packed);
+    this.newestAt = this.writeRecord(keepFrom, this.length - keepFrom, slot, packed);
     this.newestSlot = slot;
-    this.newestAt = kept;
   }
 
   /** Merges a delta into the newest slot, rewriting its record. */
@@ -160,23 +165,28 @@ export class HistogramWindow {
     const len = readVarint(this.records, READ_AT);
     const body = this.records.subarray(READ_AT, READ_AT + len);
     const merged = ExpHistogram.mergePacked(body, delta);
-    if (merged !== body) this.writeRecord(0, this.newestAt, slot, merged);
+    if (merged !== body) this.newestAt = this.writeRecord(this.start, this.newestAt - this.start, slot, merged);
   }
 
   /**
-   * Keeps the `kept` bytes at `from` (moved to the start) followed by a
-   * record for `slot`, in place when the buffer has room (see byte-room.ts).
-   * A window still filling up grows fourfold (up to room for all its slots
-   * at their average size so far) rather than a little with every slot;
-   * once full, it is trimmed to its size (plus a little room).
+   * Keeps the `kept` bytes at `from` followed by a record for `slot`, and
+   * returns the record's offset. In place when the buffer has room (see
+   * byte-room.ts): where they are while the record fits after them, else
+   * moved to the front first, so that a full window moves its records once
+   * every few slots rather than with every slot. A window still filling up
+   * grows fourfold (up to room for all its slots at their average size so
+   * far) rather than a little with every slot; once full, it is trimmed to
+   * its size (plus a little room).
    */
-  private writeRecord(from: number, kept: number, slot: number, packed: Uint8Array): void {
+  private writeRecord(from: number, kept: number, slot: number, packed: Uint8Array): number {
     const need = kept + varintLength(slot) + varintLength(packed.length) + packed.length;
     const full = this.held >= this.slotCount;
     let buf = this.records;
+    let at = 0;
     // A full window whose buffer is well over its size (room guessed while filling) is trimmed.
     if (need <= buf.length && !(full && buf.length > need + (need >> 2) + 16)) {
-      if (from > 0) buf.copyWithin(0, from, from + kept);
+      if (from + need <= buf.length) at = from;
+      else buf.copyWithin(0, from, from + kept);
     } else {
       // room for up to four times as many slots while filling (fewer reallocations on the way);
       // a series that only ever fills a few slots is never trimmed, so it holds at most that
@@ -184,13 +194,16 @@ export class HistogramWindow {
       buf.set(this.records.subarray(from, from + kept), 0);
       this.records = buf;
     }
-    buf.set(packed, writeVarint(buf, writeVarint(buf, kept, slot), packed.length));
-    this.length = need;
+    const record = at + kept;
+    buf.set(packed, writeVarint(buf, writeVarint(buf, record, slot), packed.length));
+    this.start = at;
+    this.length = at + need;
+    return record;
   }
 
   private forEachRecord(fn: (slot: number, bytes: Uint8Array) => void): void {
     const buf = this.records;
-    let at = 0;
+    let at = this.start;
     while (at < this.length) {
       const slot = readVarint(buf, at);
       const len = readVarint(buf, READ_AT);
