@@ -108,7 +108,8 @@ function rangeWidth(r: Range): number {
   let max = 0;
   for (let i = r.lo; i <= r.hi; i++) {
     const v = r.counts[i - r.base];
-    if (!(Number.isSafeInteger(v) && v >= 0)) return WF64;
+    // (v | 0) === v: a whole number below 2^31, the usual count, without the call
+    if (((v | 0) !== v || v < 0) && !(Number.isSafeInteger(v) && v >= 0)) return WF64;
     if (v > max) max = v;
   }
   return widthFor(max, true);
