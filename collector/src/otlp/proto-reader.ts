@@ -83,6 +83,8 @@ export class ProtoReader extends BinaryReader {
   readonly u8: Uint8Array;
   /** The number of entries in the run readAttributeRun() last read. */
   attributeCount = 0;
+  /** The cached run readAttributeRun() last took, if it took one. */
+  lastRun: AttributeRun | undefined = undefined;
   /**
    * Leave exponential-histogram bucket counts encoded (ExpBuckets.varints)
    * where they come as one packed run, for the normaliser to read in place.
@@ -510,6 +512,13 @@ interface AttributeRun {
   limits: AttributeLimits;
   attrs: Attributes;
   count: number;
+  /**
+   * The run of the point that came next the last time this one was read:
+   * points come in the same order export after export, so it is tried
+   * first, without hashing. Cleared when the run leaves the cache, so a
+   * run keeps at most one run out of the cache alive.
+   */
+  next: AttributeRun | undefined;
 }
 
 let runsNow = new Map<number, AttributeRun>();
@@ -594,6 +603,7 @@ export function cachedAttributeRuns(): number {
 
 function remember(h: number, run: AttributeRun): void {
   if (runsNow.size >= RUN_CACHE_SIZE) {
+    for (const old of runsBefore.values()) old.next = undefined;
     runsBefore = runsNow;
     runsNow = new Map();
   }
@@ -634,15 +644,34 @@ export function readAttributeRun(r: ProtoReader, end: number, field: number, at:
     n++;
   }
   const cacheable = n > 0 && runEnd - at <= RUN_CACHE_MAX_BYTES;
-  const h = cacheable ? hashBytes(r.dv, at, runEnd) : 0;
-  if (cacheable) {
-    const hit = cachedRun(h, r.dv, at, runEnd, r.limits);
-    if (hit !== undefined) {
-      r.pos = runEnd;
-      r.attributeCount = hit.count;
-      return hit.attrs;
+  const prev = r.lastRun;
+  r.lastRun = undefined;
+  if (!cacheable) return decodeRun(r, end, at, n);
+  let run = prev?.next;
+  if (run === undefined || !sameRun(run, r.dv, at, runEnd, r.limits)) {
+    const h = hashBytes(r.dv, at, runEnd);
+    run = cachedRun(h, r.dv, at, runEnd, r.limits);
+    if (run === undefined) {
+      const attrs = Object.freeze(decodeRun(r, end, at, n));
+      run = {
+        bytes: new DataView(buf.slice(at, runEnd).buffer),
+        limits: r.limits,
+        attrs,
+        count: r.attributeCount,
+        next: undefined,
+      };
+      remember(h, run);
     }
+    if (prev !== undefined) prev.next = run;
   }
+  r.lastRun = run;
+  r.pos = runEnd;
+  r.attributeCount = run.count;
+  return run.attrs;
+}
+
+/** Decodes the `n` attribute fields (at least one) from `at` into a new object; the count goes to r.attributeCount. */
+function decodeRun(r: ProtoReader, end: number, at: number, n: number): Attributes {
   const attrs = newAttributes();
   r.pos = at;
   let count = 0;
@@ -651,9 +680,6 @@ export function readAttributeRun(r: ProtoReader, end: number, field: number, at:
     count = readAttribute(r, end, attrs, count);
   }
   r.attributeCount = count;
-  if (!cacheable) return attrs;
-  Object.freeze(attrs);
-  remember(h, { bytes: new DataView(buf.slice(at, runEnd).buffer), limits: r.limits, attrs, count });
   return attrs;
 }
 

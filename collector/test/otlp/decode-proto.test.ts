@@ -439,6 +439,31 @@ describe("valid input", () => {
     }
   });
 
+  test("points in another order than last time get their own attributes (the run that came next is only a guess)", () => {
+    const sets = ["a", "b", "c", "d"].map((v) => [kv("model", anyStr("m")), kv("f", anyStr(v))]);
+    const request = (order: number[]) =>
+      metrics(
+        decodeMetricsProto(
+          metricsRequest({
+            metrics: [metric("g", gauge(...order.map((i) => numberPoint({ attrs: sets[i]! }))))],
+          }),
+        ),
+      )[0]!.points.map((p) => p.attributes);
+    const first = request([0, 1, 2, 3]);
+    expect(first.map((a) => a.f)).toEqual(["a", "b", "c", "d"]);
+    for (const order of [
+      [0, 1, 2, 3],
+      [3, 2, 1, 0],
+      [1, 1, 0, 2],
+      [2, 0, 3, 1],
+    ]) {
+      const got = request(order);
+      expect(got.map((a) => a.f)).toEqual(order.map((i) => "abcd"[i]));
+      // still the cached objects, whatever the order
+      for (const [k, a] of got.entries()) expect(a).toBe(first[order[k]!]);
+    }
+  });
+
   test("two runs with the same hash are told apart by their bytes", () => {
     // run B: run A with its last two words changed so that the hash comes out the same
     const runOf = (v: number[]) => fLen(7, kv("k", anyBytes(v)));
