@@ -853,8 +853,8 @@ function scanPacked(
   const values = out.values;
   if (
     (w === W8 || w === W16) &&
-    (vc !== undefined ? smallVarints(vc, values) : smallWholeCounts(counts, values)) &&
-    scanSmallWhole(values, len, from, to, packed, at, w === W16, sum, out)
+    vc !== undefined &&
+    scanSmallVarints(vc, from, to, packed, at, w === W16, sum, out)
   ) {
     out.offset = offset;
     return true;
@@ -916,25 +916,35 @@ function scanPacked(
 }
 
 /**
- * Copies counts[] into `values` when every one is a whole number below 2^31
- * (the usual count, and what scanSmallWhole() needs); false otherwise.
+ * scanPacked()'s loop for its usual case, in one pass and fewer steps: the
+ * point's counts left encoded (varints of at most four bytes: whole numbers
+ * below 2^28) against packed counts of one or two bytes, none smaller than
+ * before (so no tolerance applies, and a count changed exactly where its
+ * difference is not zero). False, with `out` half written, for scanPacked()
+ * to take its general loop: a longer varint, a count that went down, or a
+ * run that does not end where it should.
  */
-function smallWholeCounts(counts: number[], values: Float64Array): boolean {
-  for (let k = 0; k < counts.length; k++) {
-    const c = counts[k];
-    // (c | 0) === c: a whole number below 2^31; also false for anything that is not a number
-    if ((c | 0) !== c || c < 0) return false;
-    values[k] = c;
-  }
-  return true;
-}
-
-/** Decodes the varints into `values` when none takes more than four bytes (below 2^28); false otherwise. */
-function smallVarints(vc: VarintCounts, values: Float64Array): boolean {
+function scanSmallVarints(
+  vc: VarintCounts,
+  from: number,
+  to: number,
+  packed: Uint8Array,
+  at: number,
+  twoBytes: boolean,
+  sum: number,
+  out: RangeScan,
+): boolean {
   const bytes = vc.bytes;
-  const end = vc.end;
+  const len = vc.length;
+  const values = out.values;
+  const scratch = out.scratch;
+  const changed = out.changed;
   let q = vc.start;
-  for (let k = 0; k < vc.length; k++) {
+  let nChanged = 0;
+  let max = 0;
+  let dTotal = 0;
+  let p = at;
+  for (let k = 0; k < len; k++) {
     let c = bytes[q++];
     if (c >= 0x80) {
       let b = bytes[q++];
@@ -950,40 +960,8 @@ function smallVarints(vc: VarintCounts, values: Float64Array): boolean {
       }
     }
     values[k] = c;
-  }
-  return q === end;
-}
-
-/**
- * scanPacked()'s loop for its usual case, in fewer steps: values[0, len)
- * whole numbers below 2^31 (smallWholeCounts, smallVarints) against packed
- * counts of one or two bytes, none smaller than before (so no tolerance
- * applies, and a count changed exactly where its difference is not zero).
- * False, with `out` half written, when a count went down, for scanPacked()
- * to take its general loop.
- */
-function scanSmallWhole(
-  values: Float64Array,
-  len: number,
-  from: number,
-  to: number,
-  packed: Uint8Array,
-  at: number,
-  twoBytes: boolean,
-  sum: number,
-  out: RangeScan,
-): boolean {
-  const scratch = out.scratch;
-  const changed = out.changed;
-  let nChanged = 0;
-  let first = -1;
-  let last = -1;
-  let max = 0;
-  let dTotal = 0;
-  let p = at;
-  for (let k = 0; k < len; k++) {
-    const c = values[k];
     sum += c;
+    if (c > max) max = c;
     let d = c;
     if (k >= from && k <= to) {
       if (twoBytes) {
@@ -994,15 +972,17 @@ function scanSmallWhole(
       }
       if (d < 0) return false;
     }
-    if (c !== 0) {
-      if (first < 0) first = k;
-      last = k;
-      if (c > max) max = c;
-    }
     if (d !== 0) changed[nChanged++] = k;
     scratch[k] = d;
     dTotal += d;
   }
+  if (q !== vc.end) return false;
+  // the first and last non-zero counts, from the ends (a point's range is usually trimmed)
+  let first = 0;
+  while (first < len && values[first] === 0) first++;
+  let last = len - 1;
+  while (last > first && values[last] === 0) last--;
+  if (first === len) first = last = -1;
   const dFirst = nChanged > 0 ? changed[0] : -1;
   const dLast = nChanged > 0 ? changed[nChanged - 1] : -1;
   out.found(first, last, dFirst, dLast, sum, dTotal, max, true, nChanged);
