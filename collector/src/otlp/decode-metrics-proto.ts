@@ -442,8 +442,9 @@ function readExpHistogramPoint(r: ProtoReader, end: number): ExpHistogramPoint |
     scale: 0,
     zeroCount: 0,
     zeroThreshold: 0,
-    positive: { offset: 0, bucketCounts: [] },
-    negative: { offset: 0, bucketCounts: [] },
+    // every field from the start, so that setting `varints` keeps the object's shape
+    positive: { offset: 0, bucketCounts: [], varints: undefined },
+    negative: { offset: 0, bucketCounts: [], varints: undefined },
   };
   let flags = 0;
   let nAttrs = 0;
