@@ -519,10 +519,15 @@ interface AttributeRun {
    * run keeps at most one run out of the cache alive.
    */
   next: AttributeRun | undefined;
+  /** Its hash, and the cache generation it was last put in (a run taken by `next` is put back when older). */
+  hash: number;
+  generation: number;
 }
 
 let runsNow = new Map<number, AttributeRun>();
 let runsBefore = new Map<number, AttributeRun>();
+/** Counts the times runsNow became runsBefore. */
+let generation = 0;
 
 export const RUN_HASH_SEED = 0x811c9dc5;
 
@@ -606,7 +611,9 @@ function remember(h: number, run: AttributeRun): void {
     for (const old of runsBefore.values()) old.next = undefined;
     runsBefore = runsNow;
     runsNow = new Map();
+    generation++;
   }
+  run.generation = generation;
   runsNow.set(h, run);
 }
 
@@ -648,7 +655,10 @@ export function readAttributeRun(r: ProtoReader, end: number, field: number, at:
   r.lastRun = undefined;
   if (!cacheable) return decodeRun(r, end, at, n);
   let run = prev?.next;
-  if (run === undefined || !sameRun(run, r.dv, at, runEnd, r.limits)) {
+  if (run !== undefined && sameRun(run, r.dv, at, runEnd, r.limits)) {
+    // in use: kept in the newest generation, as a hit by hash would be
+    if (run.generation !== generation) remember(run.hash, run);
+  } else {
     const h = hashBytes(r.dv, at, runEnd);
     run = cachedRun(h, r.dv, at, runEnd, r.limits);
     if (run === undefined) {
@@ -659,6 +669,8 @@ export function readAttributeRun(r: ProtoReader, end: number, field: number, at:
         attrs,
         count: r.attributeCount,
         next: undefined,
+        hash: h,
+        generation,
       };
       remember(h, run);
     }

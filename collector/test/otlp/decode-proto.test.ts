@@ -464,6 +464,34 @@ describe("valid input", () => {
     }
   });
 
+  test("attribute sets in steady use stay cached while new ones churn through the cache", () => {
+    const steady = metricsRequest({
+      metrics: [
+        metric("g", gauge(...["a", "b", "c", "d"].map((v) => numberPoint({ attrs: [kv("f", anyStr(v))] })))),
+      ],
+    });
+    const attrsOf = (body: Bytes) => metrics(decodeMetricsProto(body))[0]!.points.map((p) => p.attributes);
+    const first = attrsOf(steady);
+    for (let round = 0; round < 6; round++) {
+      // 3000 sets never seen again: the cache turns over a generation every few rounds
+      const churn = metricsRequest({
+        metrics: [
+          metric(
+            "g",
+            gauge(
+              ...Array.from({ length: 3000 }, (_, i) =>
+                numberPoint({ attrs: [kv("id", anyStr(`r${round}-${i}`))] }),
+              ),
+            ),
+          ),
+        ],
+      });
+      attrsOf(churn);
+      const again = attrsOf(steady);
+      for (const [k, a] of again.entries()) expect(a).toBe(first[k]);
+    }
+  });
+
   test("two runs with the same hash are told apart by their bytes", () => {
     // run B: run A with its last two words changed so that the hash comes out the same
     const runOf = (v: number[]) => fLen(7, kv("k", anyBytes(v)));
