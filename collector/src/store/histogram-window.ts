@@ -165,7 +165,8 @@ export class HistogramWindow {
     const len = readVarint(this.records, READ_AT);
     const body = this.records.subarray(READ_AT, READ_AT + len);
     const merged = ExpHistogram.mergePacked(body, delta);
-    if (merged !== body) this.newestAt = this.writeRecord(this.start, this.newestAt - this.start, slot, merged);
+    if (merged !== body)
+      this.newestAt = this.writeRecord(this.start, this.newestAt - this.start, slot, merged);
   }
 
   /**
