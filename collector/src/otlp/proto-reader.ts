@@ -515,14 +515,22 @@ interface AttributeRun {
   /**
    * The run of the point that came next the last time this one was read:
    * points come in the same order export after export, so it is tried
-   * first, without hashing. Cleared when the run leaves the cache, so a
-   * run keeps at most one run out of the cache alive.
+   * first, without hashing. Only set while the run is in the cache, and
+   * cleared when it leaves, so that a run out of the cache holds no other:
+   * however the cache turns over (or hashes are made to collide), the runs
+   * kept alive are at most twice those in it.
    */
   next: AttributeRun | undefined;
-  /** Its hash, and the cache generation it was last put in (a run taken by `next` is put back when older). */
   hash: number;
+  /**
+   * The cache generation the run was last put in, or OUT once it has left
+   * (pushed out by another run with its hash, or gone with its generation).
+   * A run taken through `next` is put back when it is not in the newest one.
+   */
   generation: number;
 }
+
+const OUT = -1;
 
 let runsNow = new Map<number, AttributeRun>();
 let runsBefore = new Map<number, AttributeRun>();
@@ -608,13 +616,34 @@ export function cachedAttributeRuns(): number {
 
 function remember(h: number, run: AttributeRun): void {
   if (runsNow.size >= RUN_CACHE_SIZE) {
-    for (const old of runsBefore.values()) old.next = undefined;
+    // runs of the generation that goes (those taken again since are in runsNow too)
+    for (const old of runsBefore.values()) if (old.generation !== generation) leave(old);
     runsBefore = runsNow;
     runsNow = new Map();
     generation++;
   }
+  const pushed = runsNow.get(h);
+  if (pushed !== undefined && pushed !== run) leave(pushed);
   run.generation = generation;
   runsNow.set(h, run);
+}
+
+/** Marks a run as out of the cache (see AttributeRun.next). */
+function leave(run: AttributeRun): void {
+  run.next = undefined;
+  run.generation = OUT;
+}
+
+/** Runs reachable from the cache, following `next` (for tests: bounded whatever the input). */
+export function reachableAttributeRuns(): number {
+  const seen = new Set<AttributeRun>();
+  for (const map of [runsNow, runsBefore])
+    for (let run of map.values())
+      while (run !== undefined && !seen.has(run)) {
+        seen.add(run);
+        run = run.next as AttributeRun;
+      }
+  return seen.size;
 }
 
 /**
@@ -664,7 +693,7 @@ export function readAttributeRun(r: ProtoReader, end: number, field: number, at:
     if (run === undefined) {
       const attrs = Object.freeze(decodeRun(r, end, at, n));
       run = {
-        bytes: new DataView(buf.slice(at, runEnd).buffer),
+        bytes: copyOf(buf, at, runEnd),
         limits: r.limits,
         attrs,
         count: r.attributeCount,
@@ -674,12 +703,19 @@ export function readAttributeRun(r: ProtoReader, end: number, field: number, at:
       };
       remember(h, run);
     }
-    if (prev !== undefined) prev.next = run;
+    if (prev !== undefined && prev.generation !== OUT) prev.next = run;
   }
   r.lastRun = run;
   r.pos = runEnd;
   r.attributeCount = run.count;
   return run.attrs;
+}
+
+/** A copy of buf[s, e) in a buffer of its own (a Buffer's slice() would be a view of the whole request). */
+function copyOf(buf: Uint8Array, s: number, e: number): DataView {
+  const copy = new Uint8Array(e - s);
+  copy.set(buf.subarray(s, e));
+  return new DataView(copy.buffer);
 }
 
 /** Decodes the `n` attribute fields (at least one) from `at` into a new object; the count goes to r.attributeCount. */

@@ -17,6 +17,7 @@ import {
   attributeRunHash,
   cachedAttributeRuns,
   RUN_HASH_SEED,
+  reachableAttributeRuns,
   runHashStep,
 } from "../../src/otlp/proto-reader.js";
 import {
@@ -490,6 +491,49 @@ describe("valid input", () => {
       const again = attrsOf(steady);
       for (const [k, a] of again.entries()) expect(a).toBe(first[k]);
     }
+  });
+
+  test("a request in a Node Buffer (as the receiver has it) hits the cache like a Uint8Array", () => {
+    const body = metricsRequest({
+      metrics: [
+        metric("g", gauge(...["a", "b", "c"].map((v) => numberPoint({ attrs: [kv("f", anyStr(v))] })))),
+      ],
+    });
+    // Buffer.concat, as the receiver assembles a body: its slice() is a view, not a copy
+    const asBuffer = () => Buffer.concat([Buffer.from(body.subarray(0, 7)), Buffer.from(body.subarray(7))]);
+    const attrsOf = (b: Uint8Array) => metrics(decodeMetricsProto(b))[0]!.points.map((p) => p.attributes);
+    const first = attrsOf(asBuffer());
+    const again = attrsOf(asBuffer());
+    expect(again.map((a) => a.f)).toEqual(["a", "b", "c"]);
+    for (const [k, a] of again.entries()) expect(a).toBe(first[k]);
+  });
+
+  test("runs made to share one hash cannot chain up memory through the run that came next", () => {
+    // run k: the same bytes but for its last two words, chosen so that every run has one hash
+    const base = fLen(7, kv("k", anyBytes(Array.from({ length: 16 }, (_, i) => i + 1))));
+    const w1At = ((base.length >> 2) - 2) * 4;
+    const dv = (u: Uint8Array) => new DataView(u.buffer, u.byteOffset, u.byteLength);
+    let h0 = RUN_HASH_SEED;
+    for (let i = 0; i < w1At; i += 4) h0 = runHashStep(h0, dv(base).getInt32(i, true));
+    const w1 = dv(base).getInt32(w1At, true);
+    const w2 = dv(base).getInt32(w1At + 4, true);
+    const run = (k: number) => {
+      const r = base.slice();
+      const w1k = (w1 ^ (k + 1)) | 0;
+      dv(r).setInt32(w1At, w1k, true);
+      dv(r).setInt32(w1At + 4, runHashStep(h0, w1k) ^ runHashStep(h0, w1) ^ w2, true);
+      return r;
+    };
+    expect(attributeRunHash(run(1))).toBe(attributeRunHash(run(2)));
+    const request = (...runs: Uint8Array[]) =>
+      decodeMetricsProto(
+        metricsRequest({ metrics: [metric("g", gauge(...runs.map((r) => cat(r, numberPoint({})))))] }),
+      );
+    const anchorRun = fLen(7, kv("anchor", anyStr("x")));
+    request(anchorRun, run(0));
+    for (let k = 1; k < 3000; k++) request(run(k - 1), run(k));
+    // without the bound each pushed-out run would lead on to the next: thousands in one chain
+    expect(reachableAttributeRuns()).toBeLessThanOrEqual(2 * cachedAttributeRuns());
   });
 
   test("two runs with the same hash are told apart by their bytes", () => {
