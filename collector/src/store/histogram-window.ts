@@ -138,21 +138,12 @@ export class HistogramWindow {
   private append(slot: number, packed: Uint8Array): void {
     const oldest = slot - this.slotCount + 1;
     const buf = this.records;
+    // the records of slots that leave the window, oldest first, are stepped over
     let keepFrom = this.start;
-    // nothing leaves while the oldest slot held is still in the window (the usual case)
-    if (this.length > keepFrom && readVarint(buf, keepFrom) < oldest) {
-      let at = keepFrom;
-      keepFrom = this.length;
-      while (at < this.length) {
-        const s = readVarint(buf, at);
-        const len = readVarint(buf, READ_AT);
-        if (s >= oldest) {
-          keepFrom = at;
-          break;
-        }
-        this.held--;
-        at = READ_AT + len;
-      }
+    while (keepFrom < this.length && readVarint(buf, keepFrom) < oldest) {
+      const len = readVarint(buf, READ_AT);
+      keepFrom = READ_AT + len;
+      this.held--;
     }
     this.held++;
     this.newestAt = this.writeRecord(keepFrom, this.length - keepFrom, slot, packed);
