@@ -70,6 +70,13 @@ export interface NormalizerLimits {
   maxStreams: number;
   /** The metrics worth tracking; points of others are only counted as ignored. Default: all. */
   wanted?: (metric: string) => boolean;
+  /**
+   * The last state of a stream that is not in memory (forgotten as stale, or
+   * not restored at start), by stream key: the checkpoint file keeps it for a
+   * while, so a replica back from a partition is differenced against what it
+   * sent last rather than counted again whole.
+   */
+  recall?: (key: string) => StreamJSON | undefined;
 }
 
 const NO_NAMES: readonly string[] = [];
@@ -151,6 +158,25 @@ class StreamState extends Tracked {
   ) {
     super(key);
   }
+
+  static fromJSON(key: string, body: StreamJSON): StreamState {
+    return new StreamState(
+      key,
+      BigInt(body.start),
+      BigInt(body.time),
+      typeof body.last === "number" ? body.last : ExpHistogram.fromJSON(body.last).pack(),
+      body.seenMs,
+    );
+  }
+
+  toJSON(): StreamJSON {
+    return {
+      start: String(this.start),
+      time: String(this.time),
+      last: typeof this.last === "number" ? this.last : ExpHistogram.unpack(this.last).toJSON(),
+      seenMs: this.seenMs,
+    };
+  }
 }
 
 /** A level stream (gauge, cumulative up-down counter): only when it was last seen. */
@@ -222,7 +248,8 @@ export class Normalizer {
   private levelsTracked = 0;
   /** Streams changed since the last checkpoint, in the order they first changed. */
   private dirty: StreamState[] = [];
-  private readonly evicted = new Set<string>();
+  /** Streams forgotten while changed since the last checkpoint: their newest state is only here until it is written. */
+  private readonly unwritten = new Map<string, StreamState>();
   // The point being normalised: its metric's streams, attributes, position, and its attributes' key once built.
   private pMs = new MetricStreams("");
   private pAttrs: Attributes = Object.create(null);
@@ -232,12 +259,15 @@ export class Normalizer {
   private sink: ((o: Observation) => void) | undefined = undefined;
 
   /**
-   * @param startedAtNs collector start time; a cumulative stream that began
-   * before it is used as a reference only, so a collector restart does not
-   * count a replica's whole history again.
+   * @param horizonNs the collector's memory horizon: a cumulative stream it
+   * has no state for counts whole when it began after this time, and is a
+   * reference only (its first point adds nothing) when it began before,
+   * since then it may have been counted by a collector that has forgotten it.
+   * It is when the collector's file was first used, raised when the file
+   * forgets streams for good (raiseHorizon); for a new collector, its start.
    */
   constructor(
-    private readonly startedAtNs: bigint,
+    private horizonNs: bigint,
     private readonly limits: NormalizerLimits = { maxStreams: Number.POSITIVE_INFINITY },
   ) {}
 
@@ -245,16 +275,43 @@ export class Normalizer {
     return this.streamsTracked + this.levelsTracked;
   }
 
-  /** A tracked stream, also one restored from a checkpoint (which moves to its metric's map). */
+  /** The memory horizon (see the constructor). */
+  get horizon(): bigint {
+    return this.horizonNs;
+  }
+
+  /** Moves the horizon on to `ns` (never back): streams that began before it may have been forgotten. */
+  raiseHorizon(ns: bigint): void {
+    if (ns > this.horizonNs) this.horizonNs = ns;
+  }
+
+  /**
+   * A tracked stream; else one restored from a checkpoint and not seen since,
+   * one forgotten before its last state was written, or one the checkpoint
+   * file still remembers (limits.recall) — each moves to its metric's map.
+   */
   private stream(ms: MetricStreams, attrsKey: string): StreamState | undefined {
     const s = ms.streams.get(attrsKey);
-    if (s !== undefined || this.restored.size === 0) return s;
+    if (s !== undefined) return s;
+    const recall = this.limits.recall;
+    if (this.restored.size === 0 && this.unwritten.size === 0 && recall === undefined) return undefined;
     const key = ms.prefix + attrsKey;
-    const r = this.restored.get(key);
+    let r = this.restored.get(key);
     if (r !== undefined) {
       this.restored.delete(key);
-      ms.streams.set(attrsKey, r);
+    } else {
+      if (this.streamsTracked + this.levelsTracked >= this.limits.maxStreams) return undefined;
+      r = this.unwritten.get(key);
+      if (r !== undefined) this.unwritten.delete(key);
+      else {
+        const body = recall?.(key);
+        if (body === undefined) return undefined;
+        r = StreamState.fromJSON(key, body);
+      }
+      r.live = true;
+      this.streamsTracked++;
     }
+    ms.streams.set(attrsKey, r);
     return r;
   }
 
@@ -481,43 +538,35 @@ export class Normalizer {
     return n;
   }
 
+  /**
+   * Drops a stream from memory. Its last state stays in the checkpoint file
+   * (written at the next checkpoint when it changed since the last one, and
+   * until then kept in `unwritten`), where limits.recall finds it again.
+   */
   private forget(s: StreamState): void {
     s.live = false;
     this.streamsTracked--;
-    this.evicted.add(s.key);
+    if (s.dirty) this.unwritten.set(s.key, s);
   }
 
-  /** Streams changed and streams forgotten since the last call, for a checkpoint. */
-  takeChanges(): { changed: Array<{ key: string; body: StreamJSON }>; removed: string[] } {
+  /**
+   * Streams changed since the last call, for a checkpoint; those forgotten
+   * since are among them, so that the file holds every stream's last state.
+   */
+  takeChanges(): { changed: Array<{ key: string; body: StreamJSON }> } {
     const changed: Array<{ key: string; body: StreamJSON }> = [];
     for (const s of this.dirty) {
       s.dirty = false;
-      if (!s.live) continue;
-      changed.push({
-        key: s.key,
-        body: {
-          start: String(s.start),
-          time: String(s.time),
-          last: typeof s.last === "number" ? s.last : ExpHistogram.unpack(s.last).toJSON(),
-          seenMs: s.seenMs,
-        },
-      });
+      changed.push({ key: s.key, body: s.toJSON() });
     }
-    const removed = [...this.evicted];
     this.dirty = [];
-    this.evicted.clear();
-    return { changed, removed };
+    this.unwritten.clear();
+    return { changed };
   }
 
   /** Restores a stream from a checkpoint, so the next cumulative point is differenced against it. */
   restore(key: string, body: StreamJSON): void {
-    const state = new StreamState(
-      key,
-      BigInt(body.start),
-      BigInt(body.time),
-      typeof body.last === "number" ? body.last : ExpHistogram.fromJSON(body.last).pack(),
-      body.seenMs,
-    );
+    const state = StreamState.fromJSON(key, body);
     const old = this.restored.get(key);
     if (old !== undefined) old.live = false;
     else this.streamsTracked++;
@@ -630,7 +679,7 @@ export class Normalizer {
         out.skipped++; // a late point from before the stream's last reset
         return;
       }
-      delta = prev || p.startTimeUnixNano >= this.startedAtNs ? p.value : 0;
+      delta = prev || p.startTimeUnixNano >= this.horizonNs ? p.value : 0;
     } else if (p.timeUnixNano <= prev.time) {
       out.skipped++;
       return;
@@ -730,7 +779,7 @@ export class Normalizer {
         out.skipped++;
         return;
       }
-      delta = prev || p.startTimeUnixNano >= this.startedAtNs ? h : undefined;
+      delta = prev || p.startTimeUnixNano >= this.horizonNs ? h : undefined;
     } else if (p.timeUnixNano <= prev.time) {
       out.skipped++;
       return;

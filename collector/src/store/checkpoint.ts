@@ -4,6 +4,10 @@
 // totals and windows as they were, and each stream's last cumulative point,
 // so the first point after the restart is differenced against it and the
 // data received between the checkpoint and the crash is counted exactly once.
+// Streams forgotten in memory (stale) keep their last state in the file for
+// storage.streamRetentionSeconds, so a replica back from a partition is
+// differenced, not counted again; past that (or past the row cap) they are
+// dropped for good, and the memory horizon moves on past them.
 
 import type { FeedbackJoiner, SampledPrediction } from "../analysis/feedback.js";
 import type { ModelSlo, SloRegistry } from "../analysis/slo.js";
@@ -11,26 +15,62 @@ import type { Normalizer, StreamJSON } from "../pipeline/normalize.js";
 import type { Db } from "./database.js";
 import type { ModelStore, SeriesJSON } from "./model-store.js";
 
+/**
+ * The collector's memory horizon kept in the file (see Normalizer): when the
+ * file was first used, or later once it forgot streams for good. A new file
+ * takes `nowNs`.
+ */
+export function memoryHorizon(db: Db, nowNs: bigint): bigint {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'horizon_ns'").get() as
+    | { value: string }
+    | undefined;
+  if (row) return BigInt(row.value);
+  db.prepare("INSERT INTO meta (key, value) VALUES ('horizon_ns', ?)").run(String(nowNs));
+  return nowNs;
+}
+
+/** How long and how many forgotten streams the file keeps. */
+export interface StreamRetention {
+  /** Rows of streams unseen for longer than this are dropped for good. */
+  seconds: number;
+  /** Rows kept at most (the oldest go first). */
+  maxRows: number;
+}
+
+/** Sweeps for forgotten streams run at most this often. */
+const SWEEP_MS = 60_000;
+
 export class Checkpointer {
+  private readonly recallStream;
+  private lastSweepMs = Number.NEGATIVE_INFINITY;
+
   constructor(
     private readonly db: Db,
     private readonly store: ModelStore,
     private readonly normalizer: Normalizer,
     private readonly slos: SloRegistry,
     private readonly feedback: FeedbackJoiner,
-  ) {}
+    private readonly retention: StreamRetention = { seconds: 7 * 86_400, maxRows: 500_000 },
+  ) {
+    this.recallStream = db.prepare("SELECT body FROM streams WHERE key = ?");
+  }
+
+  /** A stream's last state as the file holds it (for Normalizer's recall). */
+  recall(key: string): StreamJSON | undefined {
+    const row = this.recallStream.get(key) as { body: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.body) as StreamJSON);
+  }
 
   /** Writes what changed since the last checkpoint; returns the number of rows written. */
-  save(): number {
+  save(nowMs = Date.now()): number {
     const series = this.store.takeDirty();
     const streams = this.normalizer.takeChanges();
     const putSeries = this.db.prepare(
       "INSERT INTO series (family, key, body) VALUES (?, ?, ?) ON CONFLICT (family, key) DO UPDATE SET body = excluded.body",
     );
     const putStream = this.db.prepare(
-      "INSERT INTO streams (key, body) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET body = excluded.body",
+      "INSERT INTO streams (key, body, seen_ms) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET body = excluded.body, seen_ms = excluded.seen_ms",
     );
-    const dropStream = this.db.prepare("DELETE FROM streams WHERE key = ?");
     const putSlo = this.db.prepare(
       "INSERT INTO slo (model, body) VALUES (?, ?) ON CONFLICT (model) DO UPDATE SET body = excluded.body",
     );
@@ -41,17 +81,69 @@ export class Checkpointer {
     const dropPending = this.db.prepare("DELETE FROM pending WHERE request_id = ?");
     this.db.transaction(() => {
       for (const s of series) putSeries.run(s.family, s.key, JSON.stringify(s.body));
-      for (const s of streams.changed) putStream.run(s.key, JSON.stringify(s.body));
-      for (const k of streams.removed) dropStream.run(k);
+      for (const s of streams.changed) putStream.run(s.key, JSON.stringify(s.body), s.body.seenMs);
+      if (nowMs - this.lastSweepMs >= SWEEP_MS) {
+        this.lastSweepMs = nowMs;
+        this.sweepStreams(nowMs);
+      }
       for (const [model, slo] of this.slos.models) putSlo.run(model, JSON.stringify(slo.toJSON()));
       for (const p of pending.changed) putPending.run(p.requestId, p.receivedMs, JSON.stringify(p));
       for (const id of pending.removed) dropPending.run(id);
     })();
-    return series.length + streams.changed.length + streams.removed.length + pending.changed.length;
+    return series.length + streams.changed.length + pending.changed.length;
   }
 
-  /** Loads the last checkpoint; returns counts of what was restored and messages for rows that could not be. */
-  restore(): { series: number; streams: number; problems: string[] } {
+  /**
+   * Drops the rows of streams unseen for longer than the retention, then the
+   * oldest past the row cap, and moves the memory horizon past the newest
+   * dropped: a stream that began before it may have been counted and
+   * forgotten, so it is not counted whole again. Runs inside save()'s transaction.
+   */
+  private sweepStreams(nowMs: number): void {
+    let newest = -1;
+    const cutoff = nowMs - this.retention.seconds * 1000;
+    const old = this.db.prepare("SELECT max(seen_ms) AS m FROM streams WHERE seen_ms < ?").get(cutoff) as {
+      m: number | null;
+    };
+    if (old.m !== null) {
+      newest = old.m;
+      this.db.prepare("DELETE FROM streams WHERE seen_ms < ?").run(cutoff);
+    }
+    const { n } = this.db.prepare("SELECT count(*) AS n FROM streams").get() as { n: number };
+    const excess = n - this.retention.maxRows;
+    if (excess > 0) {
+      const m = (
+        this.db
+          .prepare("SELECT max(seen_ms) AS m FROM (SELECT seen_ms FROM streams ORDER BY seen_ms LIMIT ?)")
+          .get(excess) as { m: number }
+      ).m;
+      newest = Math.max(newest, m);
+      this.db
+        .prepare("DELETE FROM streams WHERE key IN (SELECT key FROM streams ORDER BY seen_ms LIMIT ?)")
+        .run(excess);
+    }
+    if (newest < 0) return;
+    this.normalizer.raiseHorizon(BigInt(newest) * 1_000_000n);
+    this.db
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES ('horizon_ns', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
+      .run(String(this.normalizer.horizon));
+  }
+
+  /**
+   * Loads the last checkpoint: every series, and the streams seen within
+   * `staleMs` of `nowMs` (older ones stay in the file, recalled when they come
+   * back). Returns counts of what was restored and messages for rows that could not be.
+   */
+  restore(
+    nowMs = Date.now(),
+    staleMs = Number.POSITIVE_INFINITY,
+  ): {
+    series: number;
+    streams: number;
+    problems: string[];
+  } {
     const problems: string[] = [];
     let series = 0;
     let streams = 0;
@@ -67,7 +159,10 @@ export class Checkpointer {
         problems.push(`series ${row.family}: ${(e as Error).message}`);
       }
     }
-    for (const row of this.db.prepare("SELECT key, body FROM streams").iterate() as Iterable<{
+    const since = Number.isFinite(staleMs) ? nowMs - staleMs : Number.MIN_SAFE_INTEGER;
+    for (const row of this.db
+      .prepare("SELECT key, body FROM streams WHERE seen_ms >= ?")
+      .iterate(since) as Iterable<{
       key: string;
       body: string;
     }>) {

@@ -26,8 +26,10 @@ CREATE TABLE IF NOT EXISTS series (
 );
 CREATE TABLE IF NOT EXISTS streams (
   key TEXT PRIMARY KEY,
-  body TEXT NOT NULL
+  body TEXT NOT NULL,
+  seen_ms INTEGER NOT NULL DEFAULT 0  -- when the stream's last point arrived (collector clock)
 );
+CREATE INDEX IF NOT EXISTS streams_seen ON streams (seen_ms);
 CREATE TABLE IF NOT EXISTS slo (
   model TEXT PRIMARY KEY,
   body TEXT NOT NULL
@@ -39,23 +41,37 @@ CREATE TABLE IF NOT EXISTS pending (
 );
 `;
 
-const SCHEMA_VERSION = "1";
+const SCHEMA_VERSION = "2";
+
+/** Upgrades a file written by an older collector, in one transaction; returns false when it cannot. */
+function migrate(db: Db, from: string): boolean {
+  if (from !== "1") return false;
+  db.transaction(() => {
+    // 1 → 2: streams remember when they were last seen, so forgotten ones stay on disk for a while.
+    db.exec("ALTER TABLE streams ADD COLUMN seen_ms INTEGER NOT NULL DEFAULT 0");
+    db.exec("UPDATE streams SET seen_ms = CAST(json_extract(body, '$.seenMs') AS INTEGER)");
+    db.exec("CREATE INDEX IF NOT EXISTS streams_seen ON streams (seen_ms)");
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(SCHEMA_VERSION);
+  })();
+  return true;
+}
 
 export function openDatabase(path: string): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
-  db.exec(SCHEMA);
+  db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   const row = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as
     | { value: string }
     | undefined;
-  if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
-  else if (row.value !== SCHEMA_VERSION) {
+  if (row && row.value !== SCHEMA_VERSION && !migrate(db, row.value)) {
     db.close();
     throw new Error(
       `${path} has schema version ${row.value}; this collector reads version ${SCHEMA_VERSION}`,
     );
   }
+  db.exec(SCHEMA);
+  if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
   return db;
 }
