@@ -23,7 +23,7 @@ import { encodeProtobufExposition, storeNativeSource } from "./export/protobuf-e
 import type { LogsRequest, MetricsRequest } from "./otlp/types.js";
 import { Normalizer, type Observation } from "./pipeline/normalize.js";
 import { createOtlpReceiver, type IngestResult } from "./receiver/otlp-http.js";
-import { Checkpointer } from "./store/checkpoint.js";
+import { Checkpointer, memoryHorizon } from "./store/checkpoint.js";
 import { type Db, openDatabase } from "./store/database.js";
 import { ModelStore } from "./store/model-store.js";
 
@@ -56,6 +56,8 @@ export class Collector {
   private queryServer?: Server;
   private timers: NodeJS.Timeout[] = [];
   private isReady = false;
+  /** A scrape writes a checkpoint before it is answered, so no counter it shows can be lost (not with ":memory:"). */
+  private readonly durableScrapes: boolean;
 
   constructor(
     readonly config: Config,
@@ -83,11 +85,16 @@ export class Collector {
     const now = Date.now();
     // Streams of metrics the store does not use are not tracked, and all others are capped, so that
     // memory stays bounded whatever the attribute cardinality (the series cap alone does not do that).
-    this.normalizer = new Normalizer(BigInt(now) * 1_000_000n, {
+    this.normalizer = new Normalizer(memoryHorizon(this.db, BigInt(now) * 1_000_000n), {
       maxStreams: config.limits.maxStreams,
       wanted: (name) => instrumentByName.has(name),
+      recall: (key) => this.checkpointer.recall(key),
     });
-    this.checkpointer = new Checkpointer(this.db, this.store, this.normalizer, this.slos, this.feedback);
+    this.checkpointer = new Checkpointer(this.db, this.store, this.normalizer, this.slos, this.feedback, {
+      seconds: config.storage.streamRetentionSeconds,
+      maxRows: config.limits.maxStreams,
+    });
+    this.durableScrapes = config.storage.path !== ":memory:";
     this.self = {
       requests: new Map(),
       rejectedPoints: new Map(),
@@ -240,16 +247,42 @@ export class Collector {
     }
   }
 
+  /**
+   * What /metrics serves, in Prometheus text. A scrape first writes a
+   * checkpoint of what changed (synchronously, so nothing arrives in
+   * between): every counter value served is then in the file, and a restart
+   * after a crash serves at least as much — Prometheus never sees a counter
+   * go back (it would read that as a reset and count the whole total again).
+   */
   metricsText(nowMs = Date.now()): string {
-    return renderMetrics(this.store, this.snapshot, this.self, this.feedback, nowMs);
+    this.checkpointBeforeServing();
+    return this.exposition(nowMs);
   }
 
-  /** The same exposition as metricsText(), in Prometheus protobuf, with native buckets on the latency and confidence histograms. */
+  /** The same as metricsText(), in Prometheus protobuf, with native buckets on the latency and confidence histograms. */
   metricsProto(nowMs = Date.now()): Uint8Array {
+    this.checkpointBeforeServing();
     return encodeProtobufExposition(
-      this.metricsText(nowMs),
+      this.exposition(nowMs),
       storeNativeSource(this.store, [Instruments.duration, Instruments.confidence]),
     );
+  }
+
+  private checkpointBeforeServing(): void {
+    if (!this.durableScrapes) return;
+    try {
+      this.checkpoint();
+    } catch (e) {
+      // Served anyway: a scrape that fails would page as a target down; the log says what is at risk.
+      this.log(
+        `mlwatch collector: checkpoint before a scrape failed (served counters may go back after a crash): ${(e as Error).message}`,
+      );
+    }
+  }
+
+  /** The exposition of the current state, without a checkpoint (see metricsText). */
+  private exposition(nowMs: number): string {
+    return renderMetrics(this.store, this.snapshot, this.self, this.feedback, nowMs);
   }
 
   /** Seconds of data the window can hold right now: the configured window, or less just after start. */
@@ -331,7 +364,7 @@ export class Collector {
       for (const p of this.baselines.importDir(this.config.baselines.dir))
         this.log(`mlwatch collector: skipped baseline ${p}`);
     }
-    const restored = this.checkpointer.restore();
+    const restored = this.checkpointer.restore(Date.now(), this.config.windows.staleStreamSeconds * 1000);
     for (const p of restored.problems) this.log(`mlwatch collector: checkpoint: ${p}`);
     if (restored.series || restored.streams) {
       this.log(
@@ -381,11 +414,17 @@ export class Collector {
     this.timers.push(t);
   }
 
-  /** Stops accepting data, lets in-flight requests finish, writes a last checkpoint and closes the file. */
+  /**
+   * Stops accepting data, lets in-flight requests finish — for at most
+   * shutdown.graceSeconds, after which connections still open are cut (a
+   * client holding a request open cannot keep the process alive) — writes a
+   * last checkpoint and closes the file.
+   */
   async stop(): Promise<void> {
     this.isReady = false;
     for (const t of this.timers) clearInterval(t);
-    await Promise.all([close(this.otlpServer), close(this.queryServer)]);
+    const graceMs = this.config.shutdown.graceSeconds * 1000;
+    await Promise.all([close(this.otlpServer, graceMs), close(this.queryServer, graceMs)]);
     try {
       this.checkpoint();
     } finally {
@@ -405,10 +444,19 @@ function listen(server: Server, host: string, port: number): Promise<string> {
   });
 }
 
-function close(server: Server | undefined): Promise<void> {
+function close(server: Server | undefined, graceMs: number): Promise<void> {
   if (!server) return Promise.resolve();
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    // server.close() waits for every open connection and stops the timer behind
+    // requestTimeout/headersTimeout, so the grace period is enforced here.
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    // Keep-alive clients busy with request after request would hold their connections open: each
+    // answer from now on closes its connection.
+    server.prependListener("request", (_req, res) => res.setHeader("connection", "close"));
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

@@ -252,8 +252,26 @@ export const ConfigSchema = z
       .object({
         /** SQLite file for baselines and checkpoints; ":memory:" keeps nothing across restarts. */
         path: z.string().min(1).default(".mlwatch/collector.db"),
-        /** How often window state is checkpointed; at most this much is re-counted from replicas after a crash. */
+        /**
+         * How often window state is checkpointed (a scrape of /metrics also writes one first, so what
+         * was served survives a crash); what arrived since is re-counted from replicas after a crash.
+         */
         checkpointSeconds: z.number().positive().default(30),
+        /**
+         * How long a stream forgotten in memory (windows.staleStreamSeconds) keeps its last state in the
+         * file, so that a replica back from a partition is not counted twice.
+         */
+        streamRetentionSeconds: z
+          .number()
+          .positive()
+          .default(7 * 86_400),
+      })
+      .strict()
+      .default({}),
+    shutdown: z
+      .object({
+        /** On SIGTERM/SIGINT, requests in flight get this long to finish before their connections are cut. */
+        graceSeconds: z.number().positive().default(10),
       })
       .strict()
       .default({}),
@@ -265,7 +283,11 @@ export const ConfigSchema = z
       .strict()
       .default({}),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.storage.streamRetentionSeconds >= c.windows.staleStreamSeconds, {
+    message: "streamRetentionSeconds must be at least windows.staleStreamSeconds",
+    path: ["storage", "streamRetentionSeconds"],
+  });
 
 export type Config = z.infer<typeof ConfigSchema>;
 
