@@ -128,6 +128,20 @@ describe("a forgotten stream", () => {
   });
 });
 
+describe("a forgotten stream stamped in the future", () => {
+  it("is not taken back: its points would otherwise be held back as out of order", () => {
+    const { open } = tempDb();
+    const db = open();
+    const { n, cp } = collectorOn(db, 1000);
+    n.normalize(counter("a", 10, 2000, 9_000_000), 3000); // stamped long after it arrived
+    cp.save(3000);
+    n.evictStale(10_000);
+    // treated as unknown again: it began after the horizon, so it counts whole
+    expect(deltas(n.normalize(counter("a", 12, 2000, 20_000), 20_000).observations)).toEqual([12]);
+    db.close();
+  });
+});
+
 describe("after a restart", () => {
   it("a stream that began after the file was first used but is not in the last checkpoint counts whole", () => {
     const { open } = tempDb();

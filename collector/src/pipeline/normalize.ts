@@ -255,6 +255,8 @@ export class Normalizer {
   private pAttrs: Attributes = Object.create(null);
   private pIndex = 0;
   private pKey: string | undefined = undefined;
+  /** The receive time of the request being normalised, in ns. */
+  private pNowNs = 0n;
   /** Where observations go during normalize(), when the caller gave a sink. */
   private sink: ((o: Observation) => void) | undefined = undefined;
 
@@ -308,6 +310,9 @@ export class Normalizer {
         if (body === undefined) return undefined;
         r = StreamState.fromJSON(key, body);
       }
+      // A last point stamped after now (a bad clock, a bogus timestamp) would hold the stream's
+      // points back as out of order: such a state is not taken back.
+      if (r.time > this.pNowNs) return undefined;
       r.live = true;
       this.streamsTracked++;
     }
@@ -425,6 +430,7 @@ export class Normalizer {
   }
 
   private normalizeInto(out: NormalizeResult, req: MetricsRequest, nowMs: number): void {
+    this.pNowNs = BigInt(Math.trunc(nowMs)) * 1_000_000n;
     const wanted = this.limits.wanted;
     for (const rm of req.resourceMetrics) {
       const resourceKey = attributesKey(rm.resource);
