@@ -16,7 +16,9 @@ import { seeded } from "../support/random.js";
 let c: CollectorHandle;
 afterAll(() => c?.close());
 
-it("labels with 60% correct bring accuracy to 0.6, and the review queue empties", async () => {
+it("labels with 60% correct bring accuracy to 0.6, and the review queue empties", {
+  timeout: 180_000,
+}, async () => {
   c = await startCollector(["analysis: { intervalSeconds: 0.2, accuracy: { lastLabels: 100 } }"]);
   const model = "reviewed";
   const monitoring = startMonitoring({
@@ -44,7 +46,7 @@ it("labels with 60% correct bring accuracy to 0.6, and the review queue empties"
       items: Array<{ requestId: string; predictedClass: string; model: string; version: string }>;
     };
     return q.total === N ? q : undefined;
-  });
+  }, 60_000);
   expect(queue.items[0]).toMatchObject({
     requestId: "req-0",
     predictedClass: "negative",
@@ -81,10 +83,20 @@ it("labels with 60% correct bring accuracy to 0.6, and the review queue empties"
   });
   expect(await again.json()).toMatchObject({ joined: 0, unknown: 1 });
 
-  const s = await eventually(async () => {
-    const x = parseExposition(await (await fetch(`${c.query}/metrics`)).text());
-    return x.some((y) => y.name === "ml_accuracy_last_labels") ? x : undefined;
-  });
+  // Wait for an analysis pass that has joined every label (not just the first batch): the summary is
+  // read from the same snapshot as /metrics, and with no more labels coming every later pass agrees.
+  await eventually(async () => {
+    const r = await fetch(`${c.query}/api/v1/models/${model}`);
+    if (!r.ok) return undefined;
+    const summary = (await r.json()) as {
+      accuracy: Array<{ segment: string; total: number }>;
+      accuracyLastLabels: Array<{ segment: string; labels: number }>;
+    };
+    const window = summary.accuracy.find((a) => a.segment === "ground_truth_sample");
+    const last = summary.accuracyLastLabels.find((a) => a.segment === "ground_truth_sample");
+    return window?.total === N && last?.labels === 100;
+  }, 60_000);
+  const s = parseExposition(await (await fetch(`${c.query}/metrics`)).text());
   const acc = sumOf(s, "ml_accuracy_by_segment", { model_name: model, segment: "ground_truth_sample" });
   expect(acc).toBeCloseTo(correct / N, 12);
   expect(Math.abs(acc - 0.6)).toBeLessThanOrEqual(0.02);
