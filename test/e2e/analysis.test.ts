@@ -54,6 +54,23 @@ async function scrape(c: CollectorHandle) {
   return parseExposition(await (await fetch(`${c.query}/metrics`)).text());
 }
 
+interface DriftReport {
+  atMs: number;
+  features: Array<{ feature: string; samples: number; score?: { value: number; severity: string } }>;
+  concept: { samples: number } | null;
+}
+
+/** The drift report of the last analysis pass (the snapshot /metrics serves too), or undefined before the model has data. */
+async function driftReport(c: CollectorHandle, model: string): Promise<DriftReport | undefined> {
+  const r = await fetch(`${c.query}/api/v1/models/${model}/drift`);
+  return r.ok ? ((await r.json()) as DriftReport) : undefined;
+}
+
+/** Waits for an analysis pass whose window holds exactly `n` confidence values of `model`. */
+async function conceptSamples(c: CollectorHandle, model: string, n: number): Promise<void> {
+  await eventually(async () => (await driftReport(c, model))?.concept?.samples === n, 60_000);
+}
+
 function histogramOf(values: number[]): ExpHistogram {
   const h = new ExpHistogram();
   for (const v of values) h.record(v);
@@ -70,7 +87,9 @@ interface FixtureCase {
 }
 
 describe("data drift against the statistics fixtures", () => {
-  it("the collector's KS for each fixture pair is within 0.01 of the exact raw-sample D", async () => {
+  it("the collector's KS for each fixture pair is within 0.01 of the exact raw-sample D", {
+    timeout: 180_000,
+  }, async () => {
     const fixtures = JSON.parse(
       readFileSync(new URL("../../packages/stats/fixtures/samples.json", import.meta.url), "utf8"),
     ) as { cases: FixtureCase[] };
@@ -97,7 +116,7 @@ describe("data drift against the statistics fixtures", () => {
           k.b.length,
       );
       return scored.length === cases.length && complete ? s : undefined;
-    });
+    }, 60_000);
     for (const [i, k] of cases.entries()) {
       const d = sumOf(samples, "ml_data_drift_score", { model_name: model, feature_name: `f${i}` });
       expect(Math.abs(d - k.ks.d), `${k.name}: collector D ${d}, exact ${k.ks.d}`).toBeLessThanOrEqual(0.01);
@@ -120,23 +139,22 @@ function stream(
   return { stop: () => clearInterval(t) };
 }
 
-/** Polls the model summary and keeps the highest score seen per feature. */
+/**
+ * Polls the drift report and keeps the highest score seen per feature. Each score is timed by the
+ * analysis pass that computed it (the report's atMs), not by when this poller, slowed down on a busy
+ * machine, got to read it.
+ */
 function watchScores(c: CollectorHandle, model: string) {
   const max = new Map<string, number>();
   const seen: Array<{ t: number; feature: string; score: number; severity: string }> = [];
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      const r = await fetch(`${c.query}/api/v1/models/${model}`);
-      if (r.ok) {
-        const s = (await r.json()) as {
-          drift: Array<{ feature: string; score: number | null; severity: string | null }>;
-        };
-        for (const d of s.drift) {
-          if (d.score === null) continue;
-          max.set(d.feature, Math.max(max.get(d.feature) ?? 0, d.score));
-          seen.push({ t: Date.now(), feature: d.feature, score: d.score, severity: d.severity ?? "none" });
-        }
+      const report = await driftReport(c, model);
+      for (const d of report?.features ?? []) {
+        if (!d.score) continue;
+        max.set(d.feature, Math.max(max.get(d.feature) ?? 0, d.score.value));
+        seen.push({ t: report!.atMs, feature: d.feature, score: d.score.value, severity: d.score.severity });
       }
       await sleep(150);
     }
@@ -168,7 +186,9 @@ function normalBaseline(model: string, seed: number) {
 }
 
 describe("data drift over sliding windows", () => {
-  it("a stationary stream over many windows raises no warning-level drift on any feature", async () => {
+  it("a stationary stream over many windows raises no warning-level drift on any feature", {
+    timeout: 180_000,
+  }, async () => {
     const c = await collector(windowYaml);
     const model = "stationary";
     await putBaseline(c, normalBaseline(model, 100), model);
@@ -185,7 +205,9 @@ describe("data drift over sliding windows", () => {
     expect(watch.seen.filter((x) => x.severity === "warning" || x.severity === "critical")).toEqual([]);
   });
 
-  it("a mean shift on one feature is flagged within one window while the others stay below info", async () => {
+  it("a mean shift on one feature is flagged within one window while the others stay below info", {
+    timeout: 180_000,
+  }, async () => {
     const c = await collector(windowYaml);
     const model = "shifting";
     await putBaseline(c, normalBaseline(model, 200), model);
@@ -221,7 +243,9 @@ describe("data drift over sliding windows", () => {
 });
 
 describe("concept drift", () => {
-  it("a drop in confidence moves the confidence PSI past 0.2, and a change of class mix the class PSI", async () => {
+  it("a drop in confidence moves the confidence PSI past 0.2, and a change of class mix the class PSI", {
+    timeout: 180_000,
+  }, async () => {
     const c = await collector([
       "windows: { slotSeconds: 1, analysisSeconds: 300 }",
       "analysis: { intervalSeconds: 0.2 }",
@@ -244,13 +268,10 @@ describe("concept drift", () => {
       });
     }
     await monitoring.forceFlush();
-    const before = await eventually(async () => {
-      const s = await scrape(c);
-      return sumOf(s, "ml_low_confidence_share", { model_name: model }) === 0 &&
-        s.some((x) => x.name === "ml_concept_drift_psi")
-        ? s
-        : undefined;
-    });
+    // An analysis pass over exactly these 2000 predictions (the window is far longer than the test).
+    await conceptSamples(c, model, 2000);
+    const before = await scrape(c);
+    expect(sumOf(before, "ml_low_confidence_share", { model_name: model })).toBe(0);
     expect(sumOf(before, "ml_concept_drift_psi", { model_name: model })).toBeLessThan(0.1);
     expect(sumOf(before, "ml_concept_drift_class_psi", { model_name: model })).toBeLessThan(0.01);
 
@@ -262,10 +283,9 @@ describe("concept drift", () => {
       });
     }
     await monitoring.forceFlush();
-    const after = await eventually(async () => {
-      const s = await scrape(c);
-      return sumOf(s, "ml_concept_drift_psi", { model_name: model }) > 0.2 ? s : undefined;
-    });
+    await conceptSamples(c, model, 8000);
+    const after = await scrape(c);
+    expect(sumOf(after, "ml_concept_drift_psi", { model_name: model })).toBeGreaterThan(0.2);
     expect(sumOf(after, "ml_concept_drift_class_psi", { model_name: model })).toBeGreaterThan(0.2);
     expect(sumOf(after, "ml_concept_drift_severity", { model_name: model })).toBe(3);
     // 6000 of the 8000 predictions in the window are below the 0.7 threshold.
@@ -274,7 +294,7 @@ describe("concept drift", () => {
 });
 
 describe("accuracy", () => {
-  it("outcomes with 60% correct bring ml_accuracy_by_segment to 0.6", async () => {
+  it("outcomes with 60% correct bring ml_accuracy_by_segment to 0.6", { timeout: 180_000 }, async () => {
     const c = await collector([
       "windows: { slotSeconds: 1, analysisSeconds: 300 }",
       "analysis: { intervalSeconds: 0.2 }",
@@ -289,10 +309,14 @@ describe("accuracy", () => {
       monitor.recordOutcome("ground_truth_sample", ok);
     }
     await monitoring.forceFlush();
-    const s = await eventually(async () => {
-      const x = await scrape(c);
-      return x.some((y) => y.name === "ml_accuracy_by_segment") ? x : undefined;
-    });
+    // An analysis pass that has counted all 5000 outcomes (the summary reads the snapshot /metrics serves).
+    await eventually(async () => {
+      const r = await fetch(`${c.query}/api/v1/models/${model}`);
+      if (!r.ok) return undefined;
+      const summary = (await r.json()) as { accuracy: Array<{ segment: string; total: number }> };
+      return summary.accuracy.find((a) => a.segment === "ground_truth_sample")?.total === 5000;
+    }, 60_000);
+    const s = await scrape(c);
     const acc = sumOf(s, "ml_accuracy_by_segment", { model_name: model, segment: "ground_truth_sample" });
     expect(acc).toBeCloseTo(correct / 5000, 12);
     expect(Math.abs(acc - 0.6)).toBeLessThanOrEqual(0.02);
@@ -300,7 +324,9 @@ describe("accuracy", () => {
 });
 
 describe("SLOs", () => {
-  it("under injected latency, burn rates and remaining budget equal a hand computation", async () => {
+  it("under injected latency, burn rates and remaining budget equal a hand computation", {
+    timeout: 180_000,
+  }, async () => {
     const model = "slo_model";
     const c = await collector([
       "windows: { slotSeconds: 1, analysisSeconds: 300 }",
@@ -331,7 +357,7 @@ describe("SLOs", () => {
         }>;
       };
       return j.objectives.every((o) => o.windows[0].events === 360) ? j : undefined;
-    });
+    }, 60_000);
     const byName = new Map(report.objectives.map((o) => [o.name, o]));
     // Latency: 60 of 360 slower than 0.2 s. Error ratio 1/6; budget 1 − 0.9 = 0.1.
     const latency = byName.get("latency")!;
@@ -361,7 +387,7 @@ describe("SLOs", () => {
 });
 
 describe("baselines through the API", () => {
-  it("refuses bad baselines with a clear reason and keeps what is stored", async () => {
+  it("refuses bad baselines with a clear reason and keeps what is stored", { timeout: 180_000 }, async () => {
     const c = await collector([]);
     const model = "guarded";
     const good = makeBaseline({ model, modelVersion: "2", features: { x: histogramOf([1, 2, 3]) } });
@@ -410,7 +436,7 @@ describe("baselines through the API", () => {
     await eventually(async () => {
       const r = await fetch(`${c.query}/api/v1/models/${model}`);
       return r.ok;
-    });
+    }, 60_000);
     const unknown = await put(makeBaseline({ model, features: { z: histogramOf([1, 2]) } }));
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { error: string }).error).toMatch(
