@@ -89,7 +89,7 @@ async function runScenario(
       feature_name: "shifted",
     });
     return samples === N ? text : undefined;
-  });
+  }, 60_000);
   return { collector, metrics };
 }
 
@@ -101,7 +101,9 @@ afterAll(async () => {
 describe.each<OtlpProtocol>(["http/protobuf", "http/json"])(
   "SDK → OTLP %s → collector → /metrics",
   (protocol) => {
-    it("counts every request and error, and scores drift on the shifted feature only", async () => {
+    it("counts every request and error, and scores drift on the shifted feature only", {
+      timeout: 180_000,
+    }, async () => {
       const model = `skeleton_${protocol.replace("/", "_")}`;
       const { metrics } = await runScenario(protocol, model);
       const samples = parseExposition(metrics);
@@ -128,7 +130,7 @@ describe.each<OtlpProtocol>(["http/protobuf", "http/json"])(
 );
 
 describe.runIf(toolAvailable("promtool"))("exposition", () => {
-  it("passes promtool check metrics", async () => {
+  it("passes promtool check metrics", { timeout: 180_000 }, async () => {
     const { collector, metrics } = await runScenario("http/protobuf", "promtool_check");
     const file = join(collector.dir, "metrics.txt");
     writeFileSync(file, metrics);
