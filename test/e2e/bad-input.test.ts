@@ -436,19 +436,19 @@ const cases: Case[] = [
       };
       const status = async () => (await post(metricsRequest([]))).status;
       const held = Array.from({ length: MAX_CONCURRENT }, hold);
-      await eventually(async () => (await status()) === 429);
+      await eventually(async () => (await status()) === 429, 60_000);
       const busy = await post(metricsRequest([requestsPoint("busy")]));
       expectError(busy, 429, /busy/);
       expect(busy.headers.get("retry-after")).toBe("1");
       expect(await requestsOf("busy")).toBe(0);
       // Clients that give up mid-body must not keep their slot: all MAX_CONCURRENT slots are free again.
       for (const req of held) req.destroy();
-      await eventually(async () => (await status()) === 200);
+      await eventually(async () => (await status()) === 200, 60_000);
       const again = Array.from({ length: MAX_CONCURRENT }, hold);
-      await eventually(async () => (await status()) === 429);
+      await eventually(async () => (await status()) === 429, 60_000);
       expect(answered).toEqual([]); // every held request got a slot, none was turned away
       for (const req of again) req.destroy();
-      await eventually(async () => (await status()) === 200);
+      await eventually(async () => (await status()) === 200, 60_000);
     },
   },
   {
@@ -905,7 +905,13 @@ const cases: Case[] = [
       // State is bounded too: at most MAX_STREAMS replica streams, and the process stays small.
       const rssAfter = sumOf(samples, "mlwatch_collector_resident_memory_bytes");
       expect(Math.max(peak, rssAfter) - rssBefore).toBeLessThan(200 * 1024 * 1024);
-      await new Promise((r) => setTimeout(r, 1200)); // an analysis pass refreshes active_streams
+      // active_streams is refreshed by each analysis pass: wait for one that started after the last request
+      // was answered (the drift report's atMs is when the pass that /metrics now serves ran).
+      const sentAt = Date.now();
+      await eventually(async () => {
+        const r = await fetch(`${collector.query}/api/v1/models/cardinality/drift`);
+        return r.ok && ((await r.json()) as { atMs: number }).atMs > sentAt;
+      }, 60_000);
       expect(await selfMetric("mlwatch_collector_active_streams")).toBeLessThanOrEqual(MAX_STREAMS);
     },
   },
@@ -961,7 +967,7 @@ describe("hostile OTLP input against the real collector", () => {
         await c.run();
         await stillServes();
       },
-      c.timeout,
+      c.timeout ?? 120_000,
     );
   }
 });
