@@ -51,39 +51,59 @@ async function startPrometheus(target: string, native: boolean): Promise<Prometh
       "",
     ].join("\n"),
   );
-  const port = await freePort();
-  const args = [
-    `--config.file=${config}`,
-    `--storage.tsdb.path=${join(dir, "data")}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    "--log.level=warn",
-  ];
-  if (native) args.push("--enable-feature=native-histograms");
-  const proc = spawn("prometheus", args, { stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  proc.stderr!.on("data", (d: Buffer) => {
-    log += d.toString();
-  });
-  const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
-  const p: Prometheus = {
-    url,
-    proc,
-    dir,
-    log: () => log,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  try {
-    await eventually(async () => (await fetch(`${url}/-/ready`)).ok, 30_000);
-  } catch (e) {
-    await p.stop();
-    throw new Error(`prometheus did not become ready: ${(e as Error).message}\n${log}`);
+  const tsdb = join(dir, "data");
+  // The port is picked, freed, then handed to Prometheus: another process can take it in between. Then
+  // this Prometheus exits (or something else answers there), and another port is tried.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const args = [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${tsdb}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ];
+    if (native) args.push("--enable-feature=native-histograms");
+    const proc = spawn("prometheus", args, { stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    proc.stderr!.on("data", (d: Buffer) => {
+      log += d.toString();
+    });
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    const url = `http://127.0.0.1:${port}`;
+    const p: Prometheus = {
+      url,
+      proc,
+      dir,
+      log: () => log,
+      async stop() {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
+        await exited;
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    let state: "ours" | "exited";
+    try {
+      state = await eventually(async () => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return "exited";
+        // Whatever else may have the port need not answer at all: ask with a deadline.
+        const signal = AbortSignal.timeout(2000);
+        if (!(await fetch(`${url}/-/ready`, { signal })).ok) return undefined;
+        // Ready, and the Prometheus answering on the port is this one (its own TSDB folder).
+        const flags = (await (await fetch(`${url}/api/v1/status/flags`, { signal })).json()) as {
+          data?: Record<string, string>;
+        };
+        return flags.data?.["storage.tsdb.path"] === tsdb ? "ours" : undefined;
+      }, 60_000);
+    } catch (e) {
+      await p.stop();
+      throw new Error(`prometheus did not become ready: ${(e as Error).message}\n${log}`);
+    }
+    if (state === "ours") return p;
+    if (attempt === 5 || !/address already in use/.test(log))
+      throw new Error(`prometheus exited with ${proc.exitCode}:\n${log}`);
+    await exited;
+    rmSync(tsdb, { recursive: true, force: true });
   }
-  return p;
 }
 
 interface VectorSample {
@@ -110,12 +130,12 @@ async function scalar(p: Prometheus, promql: string): Promise<number> {
 async function waitForScrapes(p: Prometheus, requests: number, extra = 2): Promise<void> {
   await eventually(
     async () => (await scalar(p, `sum(ml_requests_total{model_name="${MODEL}"})`)) === requests,
-    30_000,
+    60_000,
     250,
   );
   const scrapes = () => scalar(p, 'count_over_time(up{job="mlwatch"}[10m])');
   const start = await scrapes();
-  await eventually(async () => (await scrapes()) >= start + extra, 30_000, 250);
+  await eventually(async () => (await scrapes()) >= start + extra, 60_000, 250);
 }
 
 /**
@@ -207,7 +227,7 @@ describe.runIf(toolAvailable("prometheus"))("Prometheus 2.42 scraping the collec
     await monitoring.forceFlush();
     const all = PHASE_A.length + PHASE_B.length;
     await Promise.all([classic, native].map((p) => waitForScrapes(p, all)));
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await monitoring?.shutdown();
