@@ -138,12 +138,20 @@ describe("bad input on the prediction path", () => {
   });
 });
 
-async function closedPort(): Promise<number> {
+/**
+ * A URL where connections are refused for as long as the test runs. On Linux, where all of 127/8 is
+ * loopback, a listener held on 127.0.0.1:port keeps every other process off the port while connections
+ * to 127.0.0.2:port find nothing listening (a port merely freed could be taken by a collector another
+ * test starts meanwhile, which would then receive these exports). Elsewhere, a port that was free a moment ago.
+ */
+async function refusingUrl(): Promise<{ url: string; release(): Promise<void> }> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
   const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  const release = () => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()));
+  if (process.platform === "linux") return { url: `http://127.0.0.2:${port}`, release };
+  await release();
+  return { url: `http://127.0.0.1:${port}`, release };
 }
 
 interface Outage {
@@ -160,10 +168,12 @@ const outages: Outage[] = [
 
 describe.each(outages)("exporter fault: $name", ({ behaviour }) => {
   let receiver: Receiver | undefined;
+  let refusing: { url: string; release(): Promise<void> } | undefined;
   let monitoring: Monitoring;
   afterAll(async () => {
     await monitoring?.shutdown();
     await receiver?.close();
+    await refusing?.release();
   });
 
   it("the prediction path returns normally and promptly; flush and shutdown finish in bounded time", async () => {
@@ -171,7 +181,10 @@ describe.each(outages)("exporter fault: $name", ({ behaviour }) => {
     if (behaviour) {
       receiver = await startReceiver(behaviour);
       url = receiver.url;
-    } else url = `http://127.0.0.1:${await closedPort()}`;
+    } else {
+      refusing = await refusingUrl();
+      url = refusing.url;
+    }
     const producer = new MlwatchMetricProducer();
     monitoring = startMonitoring({
       endpoint: url,

@@ -14,7 +14,7 @@ import {
   ModelMonitor,
   UNMATCHED_ENDPOINT,
 } from "../src/index.js";
-import { collected, eventually, sleep, total } from "./support.js";
+import { collected, eventually, total } from "./support.js";
 
 class ValidationError extends Error {
   override name = "ValidationError";
@@ -53,7 +53,16 @@ describe("express", () => {
       throw new ValidationError("bad");
     });
     app.get("/unavailable", (_req, res) => void res.status(503).end());
-    app.get("/slow", (_req, res) => void setTimeout(() => res.end("late"), 300));
+    // Answers only long after the client gives up (below), however slowly this machine runs the test.
+    let slowArrived: () => void = () => {};
+    const slowStarted = new Promise<void>((r) => {
+      slowArrived = r;
+    });
+    app.get("/slow", (_req, res) => {
+      slowArrived();
+      const late = setTimeout(() => res.end("late"), 30_000);
+      res.once("close", () => clearTimeout(late));
+    });
     app.get("/healthz", (_req, res) => void res.send("ok"));
     const v2 = express.Router();
     v2.post("/score", (_req, res) => void res.send("scored"));
@@ -84,7 +93,7 @@ describe("express", () => {
     expect((await post("/v2/score", {})).status).toBe(200);
     const abort = new AbortController();
     const aborted = fetch(`${base}/slow`, { signal: abort.signal }).catch(() => "aborted");
-    await sleep(50);
+    await slowStarted; // the server is handling it: the middleware has started its timer
     abort.abort();
     expect(await aborted).toBe("aborted");
 

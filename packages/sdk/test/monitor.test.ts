@@ -7,7 +7,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Attr, OTHER_CATEGORY } from "@mlwatch/semconv";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   callbackSink,
   errorTypeOf,
@@ -18,7 +18,7 @@ import {
   SDK_VERSION,
   webhookSink,
 } from "../src/index.js";
-import { collected, pointsOf, sleep, total } from "./support.js";
+import { collected, eventually, pointsOf, sleep, total } from "./support.js";
 
 function setup(extra: Partial<ConstructorParameters<typeof ModelMonitor>[0]> = {}) {
   const producer = new MlwatchMetricProducer();
@@ -363,15 +363,22 @@ describe("ground truth: sampling, feedback and review sinks", () => {
     expect(monitor.pendingFeedback).toBe(sampled.filter((id) => ids.slice(0, 200).includes(id)).length);
   });
 
-  it("forgets pending predictions after their TTL and beyond maxPending", async () => {
-    const { monitor } = setup({ groundTruth: { sampleRate: 1, pendingTtlMs: 20, maxPending: 2 } });
-    monitor.recordPrediction({ requestId: "a", predictedClass: "x" });
-    monitor.recordPrediction({ requestId: "b", predictedClass: "x" });
-    monitor.recordPrediction({ requestId: "c", predictedClass: "x" });
-    expect(monitor.pendingFeedback).toBe(2);
-    expect(monitor.feedback("a", "x")).toBe("unknown"); // evicted
-    await sleep(40);
-    expect(monitor.feedback("b", "x")).toBe("unknown"); // expired
+  it("forgets pending predictions after their TTL and beyond maxPending", () => {
+    // The clock stands still until the test moves it: on a busy machine more than the 20 ms TTL can pass
+    // between two lines, which would expire "b" before the first checks.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      const { monitor } = setup({ groundTruth: { sampleRate: 1, pendingTtlMs: 20, maxPending: 2 } });
+      monitor.recordPrediction({ requestId: "a", predictedClass: "x" });
+      monitor.recordPrediction({ requestId: "b", predictedClass: "x" });
+      monitor.recordPrediction({ requestId: "c", predictedClass: "x" });
+      expect(monitor.pendingFeedback).toBe(2);
+      expect(monitor.feedback("a", "x")).toBe("unknown"); // evicted
+      vi.advanceTimersByTime(40);
+      expect(monitor.feedback("b", "x")).toBe("unknown"); // expired
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("sends sampled predictions to the review sink; a throwing or rejecting callback costs nothing", async () => {
@@ -425,8 +432,12 @@ describe("ground truth: sampling, feedback and review sinks", () => {
     const bad = jsonlFileSink(join(dir, "missing-dir", "review.jsonl"));
     const m2 = setup({ groundTruth: { sampleRate: 1, sink: bad } }).monitor;
     m2.recordPrediction({ requestId: "r1" });
-    await sleep(50);
-    m2.recordPrediction({ requestId: "r2" });
+    // Opening the file fails asynchronously; from then on items are dropped. Record until one is (on a
+    // busy machine the failure can take longer than any fixed pause).
+    for (let i = 2; bad.dropped === 0 && i < 3000; i++) {
+      await sleep(10);
+      m2.recordPrediction({ requestId: `r${i}` });
+    }
     expect(bad.dropped).toBeGreaterThanOrEqual(1);
     await bad.close!();
   });
@@ -437,10 +448,12 @@ describe("webhookSink", () => {
     const bodies: unknown[] = [];
     const { createServer } = await import("node:http");
     let status = 500;
+    let answered500 = 0;
     const server = createServer(async (req, res) => {
       let b = "";
       for await (const c of req) b += c;
       if (status === 200) bodies.push(JSON.parse(b));
+      if (status === 500) answered500++;
       res.writeHead(status);
       res.end();
     });
@@ -456,7 +469,7 @@ describe("webhookSink", () => {
     });
     sink.write(item("a"));
     sink.write(item("b")); // a full batch: sent now, answered 500, kept
-    await sleep(50);
+    await eventually(() => (answered500 > 0 ? true : undefined));
     status = 200;
     await sink.flush!();
     expect(bodies).toEqual([[item("a"), item("b")]]);

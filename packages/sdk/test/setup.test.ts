@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Attr, RuntimeMetricNames, SampledPredictionEvent } from "@mlwatch/semconv";
+import { DiagLogLevel, diag } from "@opentelemetry/api";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   MlwatchMetricProducer,
@@ -48,6 +49,42 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Starts monitoring with its Prometheus endpoint on a port that was free a moment before, once the
+ * endpoint answers. Another process can take the port in between: the SDK then reports (to the OTel
+ * diag logger) that it could not listen there, and this shuts that attempt down and tries another port.
+ */
+async function onFreePort(
+  start: (port: number) => Monitoring,
+): Promise<{ monitoring: Monitoring; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const errors: string[] = [];
+    const log = (...args: unknown[]) => void errors.push(args.map(String).join(" "));
+    const ignore = () => {};
+    diag.setLogger(
+      { error: log, warn: ignore, info: ignore, debug: ignore, verbose: ignore },
+      { logLevel: DiagLogLevel.ERROR, suppressOverrideMessage: true },
+    );
+    try {
+      const monitoring = start(port);
+      const taken = () => errors.some((e) => e.includes(`:${port}`));
+      // The failed listen is reported before any request to the port could have been answered.
+      const up = await eventually(async () => {
+        if (taken()) return false;
+        const signal = AbortSignal.timeout(2000); // whatever else has the port need not answer
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal }).catch(() => undefined);
+        return res?.ok ? !taken() : undefined;
+      }, 30_000);
+      if (up) return { monitoring, port };
+      await monitoring.shutdown();
+      if (attempt === 5) throw new Error(`no free port for the Prometheus endpoint:\n${errors.join("\n")}`);
+    } finally {
+      diag.disable();
+    }
+  }
+}
+
 describe("startMonitoring", () => {
   it("honours OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_ENDPOINT/PROTOCOL and OTEL_METRIC_EXPORT_INTERVAL", async () => {
     const r = await receiver();
@@ -70,7 +107,7 @@ describe("startMonitoring", () => {
     const metrics = await eventually(() => {
       const x = lastMetrics(r);
       return x.has("ml.requests") ? x : undefined;
-    }, 5000);
+    }, 30_000);
     expect(metrics.get("ml.requests")!.points).toHaveLength(1);
     const resource = r.metrics.at(-1)!.resourceMetrics[0].resource;
     expect(resource["service.name"]).toBe("svc-from-env");
@@ -88,9 +125,12 @@ describe("startMonitoring", () => {
     const r = await receiver();
     const monitoring = startMonitoring({ ...quiet, endpoint: r.url, producer: new MlwatchMetricProducer() });
     monitorings.push(monitoring);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await monitoring.forceFlush();
-    const names = new Set(lastMetrics(r).keys());
+    // The event-loop delay gauges report once the delay monitor has taken a sample: flush until they do.
+    const names = await eventually(async () => {
+      await monitoring.forceFlush();
+      const x = new Set(lastMetrics(r).keys());
+      return x.has(RuntimeMetricNames.eventLoopDelayP99) ? x : undefined;
+    });
     for (const n of [
       RuntimeMetricNames.eventLoopDelayP99,
       RuntimeMetricNames.eventLoopUtilization,
@@ -107,16 +147,17 @@ describe("startMonitoring", () => {
   });
 
   it("serves a Prometheus endpoint with the reference design's names, labels and classic buckets", async () => {
-    const port = await freePort();
     const producer = new MlwatchMetricProducer();
-    const monitoring = startMonitoring({
-      ...quiet,
-      otlp: false,
-      logs: false,
-      hostMetrics: false,
-      producer,
-      prometheus: { port },
-    });
+    const { monitoring, port } = await onFreePort((port) =>
+      startMonitoring({
+        ...quiet,
+        otlp: false,
+        logs: false,
+        hostMetrics: false,
+        producer,
+        prometheus: { port },
+      }),
+    );
     monitorings.push(monitoring);
     expect(monitoring.prometheusUrl).toBe(`http://127.0.0.1:${port}/metrics`);
     const m = new ModelMonitor({ modelName: "sentiment", modelVersion: "1", endpoint: "/predict", producer });
@@ -148,15 +189,16 @@ describe("startMonitoring", () => {
   });
 
   it("honours OTEL_METRICS_EXPORTER=prometheus and OTEL_EXPORTER_PROMETHEUS_PORT", async () => {
-    const port = await freePort();
     process.env.OTEL_METRICS_EXPORTER = "prometheus";
     process.env.OTEL_LOGS_EXPORTER = "none";
-    process.env.OTEL_EXPORTER_PROMETHEUS_PORT = String(port);
-    const monitoring = startMonitoring({
-      ...quiet,
-      hostMetrics: false,
-      runtimeMetrics: false,
-      producer: new MlwatchMetricProducer(),
+    const { monitoring, port } = await onFreePort((port) => {
+      process.env.OTEL_EXPORTER_PROMETHEUS_PORT = String(port);
+      return startMonitoring({
+        ...quiet,
+        hostMetrics: false,
+        runtimeMetrics: false,
+        producer: new MlwatchMetricProducer(),
+      });
     });
     monitorings.push(monitoring);
     expect(monitoring.prometheusUrl).toBe(`http://127.0.0.1:${port}/metrics`);

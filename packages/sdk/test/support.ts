@@ -121,7 +121,7 @@ export function sleep(ms: number): Promise<void> {
 /** Polls `f` until it returns something other than undefined. */
 export async function eventually<T>(
   f: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
