@@ -96,7 +96,12 @@ it("labels with 60% correct bring accuracy to 0.6, and the review queue empties"
     const last = summary.accuracyLastLabels.find((a) => a.segment === "ground_truth_sample");
     return window?.total === N && last?.labels === 100;
   }, 60_000);
-  const s = parseExposition(await (await fetch(`${c.query}/metrics`)).text());
+  // A scrape whose outcome counters hold every joined label (with a storage file the collector may serve
+  // running totals as of its last checkpoint, which can be older than the analysis pass).
+  const s = await eventually(async () => {
+    const x = parseExposition(await (await fetch(`${c.query}/metrics`)).text());
+    return sumOf(x, "ml_segment_outcomes_total", { model_name: model }) === N ? x : undefined;
+  }, 60_000);
   const acc = sumOf(s, "ml_accuracy_by_segment", { model_name: model, segment: "ground_truth_sample" });
   expect(acc).toBeCloseTo(correct / N, 12);
   expect(Math.abs(acc - 0.6)).toBeLessThanOrEqual(0.02);

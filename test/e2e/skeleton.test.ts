@@ -81,14 +81,18 @@ async function runScenario(
   }
   await monitoring.forceFlush();
   await monitoring.shutdown();
-  // Analysis runs every 0.2 s; wait for a pass that has seen the last export.
+  // Analysis runs every 0.2 s; wait for a pass that has seen the last export, in a scrape whose running
+  // totals include it too (with a storage file they may be served as of the last checkpoint).
   const metrics = await eventually(async () => {
     const text = await (await fetch(`${collector.query}/metrics`)).text();
-    const samples = sumOf(parseExposition(text), "ml_data_drift_window_samples", {
+    const s = parseExposition(text);
+    const windowSamples = sumOf(s, "ml_data_drift_window_samples", {
       model_name: model,
       feature_name: "shifted",
     });
-    return samples === N ? text : undefined;
+    return windowSamples === N && sumOf(s, "ml_requests_total", { model_name: model }) === N
+      ? text
+      : undefined;
   }, 60_000);
   return { collector, metrics };
 }
