@@ -56,8 +56,6 @@ export class Collector {
   private queryServer?: Server;
   private timers: NodeJS.Timeout[] = [];
   private isReady = false;
-  /** A scrape writes a checkpoint before it is answered, so no counter it shows can be lost (not with ":memory:"). */
-  private readonly durableScrapes: boolean;
 
   constructor(
     readonly config: Config,
@@ -71,6 +69,7 @@ export class Collector {
         [Instruments.confidence.name, CONFIDENCE_BOUNDS],
       ]),
       config.limits,
+      config.storage.path !== ":memory:",
     );
     this.db = openDatabase(config.storage.path);
     this.baselines = new BaselineStore(this.db);
@@ -94,7 +93,6 @@ export class Collector {
       seconds: config.storage.streamRetentionSeconds,
       maxRows: config.limits.maxStreams,
     });
-    this.durableScrapes = config.storage.path !== ":memory:";
     this.self = {
       requests: new Map(),
       rejectedPoints: new Map(),
@@ -248,41 +246,23 @@ export class Collector {
   }
 
   /**
-   * What /metrics serves, in Prometheus text. A scrape first writes a
-   * checkpoint of what changed (synchronously, so nothing arrives in
-   * between): every counter value served is then in the file, and a restart
-   * after a crash serves at least as much — Prometheus never sees a counter
-   * go back (it would read that as a reset and count the whole total again).
+   * What /metrics serves, in Prometheus text. With a file, running totals
+   * (counters, histogram buckets) are shown as of the last checkpoint that
+   * wrote them: every value served is in the file, so a collector restarted
+   * after a crash serves at least as much, and Prometheus never sees a
+   * counter go back (it would read that as a reset and count the whole total
+   * again). They lag the live totals by at most storage.checkpointSeconds.
    */
   metricsText(nowMs = Date.now()): string {
-    this.checkpointBeforeServing();
-    return this.exposition(nowMs);
+    return renderMetrics(this.store, this.snapshot, this.self, this.feedback, nowMs);
   }
 
   /** The same as metricsText(), in Prometheus protobuf, with native buckets on the latency and confidence histograms. */
   metricsProto(nowMs = Date.now()): Uint8Array {
-    this.checkpointBeforeServing();
     return encodeProtobufExposition(
-      this.exposition(nowMs),
+      this.metricsText(nowMs),
       storeNativeSource(this.store, [Instruments.duration, Instruments.confidence]),
     );
-  }
-
-  private checkpointBeforeServing(): void {
-    if (!this.durableScrapes) return;
-    try {
-      this.checkpoint();
-    } catch (e) {
-      // Served anyway: a scrape that fails would page as a target down; the log says what is at risk.
-      this.log(
-        `mlwatch collector: checkpoint before a scrape failed (served counters may go back after a crash): ${(e as Error).message}`,
-      );
-    }
-  }
-
-  /** The exposition of the current state, without a checkpoint (see metricsText). */
-  private exposition(nowMs: number): string {
-    return renderMetrics(this.store, this.snapshot, this.self, this.feedback, nowMs);
   }
 
   /** Seconds of data the window can hold right now: the configured window, or less just after start. */

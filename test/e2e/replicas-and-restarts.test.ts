@@ -137,7 +137,13 @@ describe("a collector killed with SIGKILL", () => {
     // These 500 arrive after the last checkpoint and die with the process...
     record(r, normals(32, 500, 0, 1));
     await r.monitoring.forceFlush();
-    expect(sumOf(await scrape(c), "ml_requests_total", { model_name: model })).toBe(2500);
+    // (as the live JSON API counts them: /metrics shows totals as of the last checkpoint)
+    await eventually(async () => {
+      const m = (await (await fetch(`${c.query}/api/v1/models/${model}`)).json()) as {
+        requestsTotal: number;
+      };
+      return m.requestsTotal === 2500;
+    });
     await c.stop("SIGKILL");
 
     c = await startCollector(yaml, dir);
@@ -145,9 +151,13 @@ describe("a collector killed with SIGKILL", () => {
     // ...and are counted again from the replica's next cumulative point, exactly once.
     record(r, normals(33, 500, 0, 1));
     await r.monitoring.forceFlush();
+    // wait for both: /metrics shows the window from the last analysis pass and totals as of the last checkpoint
     const samples = await eventually(async () => {
       const s = await scrape(c);
-      return sumOf(s, "ml_data_drift_window_samples", { model_name: model }) === 3000 ? s : undefined;
+      return sumOf(s, "ml_data_drift_window_samples", { model_name: model }) === 3000 &&
+        sumOf(s, "ml_requests_total", { model_name: model }) >= 3000
+        ? s
+        : undefined;
     });
     expect(sumOf(samples, "ml_requests_total", { model_name: model })).toBe(3000);
     expect(sumOf(samples, "ml_data_drift_score", { model_name: model, feature_name: "f" })).toBeLessThan(0.1);

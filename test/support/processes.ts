@@ -70,7 +70,8 @@ export async function startCollector(
   if (!lines.some((l) => l.startsWith("otlp:"))) lines.push("otlp: { port: 0 }");
   if (!lines.some((l) => l.startsWith("query:"))) lines.push("query: { port: 0 }");
   if (!lines.some((l) => l.startsWith("storage:"))) {
-    lines.push(`storage: { path: ${JSON.stringify(join(dir, "collector.db"))} }`);
+    // Counters on /metrics are shown as of the last checkpoint: checkpoint often, so tests wait little.
+    lines.push(`storage: { path: ${JSON.stringify(join(dir, "collector.db"))}, checkpointSeconds: 0.5 }`);
   }
   writeFileSync(config, lines.join("\n"));
   const s = await startNode(CLI, ["collector", "--config", config]);

@@ -253,10 +253,10 @@ export const ConfigSchema = z
         /** SQLite file for baselines and checkpoints; ":memory:" keeps nothing across restarts. */
         path: z.string().min(1).default(".mlwatch/collector.db"),
         /**
-         * How often window state is checkpointed (a scrape of /metrics also writes one first, so what
-         * was served survives a crash); what arrived since is re-counted from replicas after a crash.
+         * How often state is checkpointed; what arrived since is re-counted from replicas after a crash.
+         * Running totals on /metrics are shown as of the last checkpoint, so they lag by at most this.
          */
-        checkpointSeconds: z.number().positive().default(30),
+        checkpointSeconds: z.number().positive().default(15),
         /**
          * How long a stream forgotten in memory (windows.staleStreamSeconds) keeps its last state in the
          * file, so that a replica back from a partition is not counted twice.

@@ -41,7 +41,10 @@ function counterFamily(x: Exposition, store: ModelStore, spec: InstrumentSpec): 
   const series = [...store.series(spec.name)].filter((s) => s.kind === "counter");
   if (series.length === 0) return;
   x.family(spec.prom, "counter", spec.description);
-  for (const s of series) if (s.kind === "counter") x.sample(spec.prom, s.labels, s.total);
+  for (const s of series) {
+    const v = s.kind === "counter" ? store.servedCount(s) : undefined;
+    if (v !== undefined) x.sample(spec.prom, s.labels, v);
+  }
 }
 
 function levelFamily(x: Exposition, store: ModelStore, spec: InstrumentSpec): void {
@@ -61,8 +64,8 @@ function classicHistogramFamily(x: Exposition, store: ModelStore, spec: Instrume
   if (series.length === 0) return;
   x.family(spec.prom, "histogram", spec.description);
   for (const s of series) {
-    if (s.kind !== "histogram" || !s.classic || !s.total) continue;
-    x.histogram(spec.prom, s.labels, s.classic.bounds, s.classic.counts, s.total.sum);
+    const h = s.kind === "histogram" ? store.servedHistogram(s) : undefined;
+    if (h !== undefined) x.histogram(spec.prom, s.labels, h.classic.bounds, h.classic.counts, h.total.sum);
   }
 }
 

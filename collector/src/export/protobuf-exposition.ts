@@ -136,8 +136,8 @@ export function storeNativeSource(store: ModelStore, specs: readonly InstrumentS
   const index = new Map<string, ExpHistogram>();
   for (const spec of specs) {
     for (const s of store.series(spec.name)) {
-      if (s.kind === "histogram" && s.total)
-        index.set(`${spec.prom}\u0000${labelsKey(Object.entries(s.labels))}`, s.total);
+      const h = s.kind === "histogram" ? store.servedHistogram(s) : undefined;
+      if (h !== undefined) index.set(`${spec.prom}\u0000${labelsKey(Object.entries(s.labels))}`, h.total);
     }
   }
   return (family, labels) => index.get(`${family}\u0000${labelsKey(labels)}`);

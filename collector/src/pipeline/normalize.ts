@@ -248,6 +248,8 @@ export class Normalizer {
   private levelsTracked = 0;
   /** Streams changed since the last checkpoint, in the order they first changed. */
   private dirty: StreamState[] = [];
+  /** The streams of the last takeChanges(), until the next: put back by untake() when the checkpoint failed. */
+  private taken: StreamState[] = [];
   /** Streams forgotten while changed since the last checkpoint: their newest state is only here until it is written. */
   private readonly unwritten = new Map<string, StreamState>();
   // The point being normalised: its metric's streams, attributes, position, and its attributes' key once built.
@@ -565,9 +567,19 @@ export class Normalizer {
       s.dirty = false;
       changed.push({ key: s.key, body: s.toJSON() });
     }
+    this.taken = this.dirty;
     this.dirty = [];
     this.unwritten.clear();
     return { changed };
+  }
+
+  /** After a checkpoint that failed: the streams last taken count as changed again (and forgotten ones stay in memory). */
+  untake(): void {
+    for (const s of this.taken) {
+      if (!s.live) this.unwritten.set(s.key, s);
+      this.markDirty(s);
+    }
+    this.taken = [];
   }
 
   /** Restores a stream from a checkpoint, so the next cumulative point is differenced against it. */

@@ -79,7 +79,7 @@ export class Checkpointer {
       "INSERT INTO pending (request_id, received_ms, body) VALUES (?, ?, ?) ON CONFLICT (request_id) DO UPDATE SET body = excluded.body, received_ms = excluded.received_ms",
     );
     const dropPending = this.db.prepare("DELETE FROM pending WHERE request_id = ?");
-    this.db.transaction(() => {
+    const write = this.db.transaction(() => {
       for (const s of series) putSeries.run(s.family, s.key, JSON.stringify(s.body));
       for (const s of streams.changed) putStream.run(s.key, JSON.stringify(s.body), s.body.seenMs);
       if (nowMs - this.lastSweepMs >= SWEEP_MS) {
@@ -89,7 +89,16 @@ export class Checkpointer {
       for (const [model, slo] of this.slos.models) putSlo.run(model, JSON.stringify(slo.toJSON()));
       for (const p of pending.changed) putPending.run(p.requestId, p.receivedMs, JSON.stringify(p));
       for (const id of pending.removed) dropPending.run(id);
-    })();
+    });
+    try {
+      write();
+    } catch (e) {
+      // nothing was written: what was taken is still to write, series and streams together
+      this.store.untake(series);
+      this.normalizer.untake();
+      throw e;
+    }
+    this.store.published(series);
     return series.length + streams.changed.length + pending.changed.length;
   }
 

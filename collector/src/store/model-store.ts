@@ -22,6 +22,8 @@ export interface CounterSeries {
   labels: Labels;
   /** Sum of all increments since the collector started. */
   total: number;
+  /** `total` as of the last checkpoint that wrote this series (see ModelStore.servedCount); undefined before the first. */
+  served: number | undefined;
   window: CountWindow;
 }
 
@@ -43,7 +45,23 @@ export interface HistogramSeries {
   total?: ExpHistogram;
   /** Classic bucket counts since the collector started, when the instrument has classic bounds. */
   classic?: { bounds: readonly number[]; counts: number[] };
+  /** `total` and the classic counts as of the last checkpoint that wrote this series (see ModelStore.servedHistogram). */
+  served?: ServedHistogram;
   window: HistogramWindow;
+}
+
+/** What /metrics shows of a histogram series: its running total and classic bucket counts. */
+export interface ServedHistogram {
+  total: ExpHistogram;
+  classic: { bounds: readonly number[]; counts: number[] };
+}
+
+/** A series taken for a checkpoint: where it is stored, and what is written. */
+export interface TakenSeries {
+  family: string;
+  key: string;
+  body: SeriesJSON;
+  series: Series;
 }
 
 export type Series = CounterSeries | LevelSeries | HistogramSeries;
@@ -163,11 +181,52 @@ export class ModelStore {
   /** Points that went to an overflow series because their instrument hit the series cap, by instrument. */
   readonly capped = new Map<string, number>();
 
+  /**
+   * @param servesCheckpointed when true (the collector keeps a file), /metrics
+   * shows running totals as of the last checkpoint that wrote them
+   * (servedCount, servedHistogram), so a counter it served is always in the
+   * file and never goes back after a crash; when false, the live totals.
+   */
   constructor(
     private readonly window: WindowSpec,
     private readonly classicBounds: ReadonlyMap<string, readonly number[]> = new Map(),
     private readonly limits: { maxSeriesPerMetric: number } = { maxSeriesPerMetric: 10_000 },
+    private readonly servesCheckpointed = false,
   ) {}
+
+  /** The counter's value for /metrics (see the constructor); undefined: not shown yet. */
+  servedCount(s: CounterSeries): number | undefined {
+    return this.servesCheckpointed ? s.served : s.total;
+  }
+
+  /** The histogram's running total and classic counts for /metrics (see the constructor); undefined: not shown. */
+  servedHistogram(s: HistogramSeries): ServedHistogram | undefined {
+    if (this.servesCheckpointed) return s.served;
+    return s.total && s.classic ? { total: s.total, classic: s.classic } : undefined;
+  }
+
+  /**
+   * Called once the checkpoint holding `taken` is committed: from now on
+   * /metrics shows what it wrote. Nothing is ingested in between (both run in
+   * one turn of the event loop), so the live totals are what was written.
+   */
+  published(taken: readonly TakenSeries[]): void {
+    for (const { series: s } of taken) {
+      if (s.kind === "counter") s.served = s.total;
+      else if (s.kind === "histogram" && s.total && s.classic) {
+        const served = s.served;
+        if (served === undefined)
+          s.served = {
+            total: s.total.clone(),
+            classic: { bounds: s.classic.bounds, counts: [...s.classic.counts] },
+          };
+        else {
+          served.total = s.total.clone();
+          served.classic = { bounds: s.classic.bounds, counts: [...s.classic.counts] };
+        }
+      }
+    }
+  }
 
   ingest(obs: Observation, nowMs: number): void {
     const memo = obs.memo;
@@ -263,6 +322,7 @@ export class ModelStore {
             kind: "counter",
             labels,
             total: 0,
+            served: undefined,
             window: new CountWindow(this.window.slotMs, this.window.slots),
           };
           (family as Map<string, Series>).set(key, series);
@@ -318,21 +378,27 @@ export class ModelStore {
   }
 
   /** Serialises the series changed since the last call, for a checkpoint. */
-  takeDirty(): Array<{ family: string; key: string; body: SeriesJSON }> {
-    const out: Array<{ family: string; key: string; body: SeriesJSON }> = [];
-    for (const [series, [family, key]] of this.dirty) out.push({ family, key, body: seriesToJSON(series) });
+  takeDirty(): TakenSeries[] {
+    const out: TakenSeries[] = [];
+    for (const [series, [family, key]] of this.dirty)
+      out.push({ family, key, body: seriesToJSON(series), series });
     this.dirty.clear();
     this.checkpoints++;
     return out;
   }
 
+  /** Puts series taken for a checkpoint that failed back among the changed ones, for the next. */
+  untake(taken: readonly TakenSeries[]): void {
+    for (const t of taken) if (!this.dirty.has(t.series)) this.dirty.set(t.series, [t.family, t.key]);
+  }
+
   /** Every series, serialised (a full checkpoint). */
-  dumpAll(): Array<{ family: string; key: string; body: SeriesJSON }> {
+  dumpAll(): TakenSeries[] {
     this.dirty.clear();
     this.checkpoints++;
-    const out: Array<{ family: string; key: string; body: SeriesJSON }> = [];
+    const out: TakenSeries[] = [];
     for (const [family, series] of this.families) {
-      for (const [key, s] of series) out.push({ family, key, body: seriesToJSON(s) });
+      for (const [key, s] of series) out.push({ family, key, body: seriesToJSON(s), series: s });
     }
     return out;
   }
@@ -349,7 +415,7 @@ export class ModelStore {
     if (body.kind === "counter") {
       const window = new CountWindow(slotMs, slots);
       window.load(body.window);
-      series = { kind: "counter", labels: body.labels, total: body.total, window };
+      series = { kind: "counter", labels: body.labels, total: body.total, served: body.total, window };
     } else if (body.kind === "level") {
       series = { kind: "level", labels: body.labels, streams: new Map(body.streams) };
     } else {
@@ -364,6 +430,10 @@ export class ModelStore {
         series.classic = {
           bounds,
           counts: same && body.classic ? body.classic : new Array(bounds.length + 1).fill(0),
+        };
+        series.served = {
+          total: series.total.clone(),
+          classic: { bounds, counts: [...series.classic.counts] },
         };
       }
     }

@@ -194,7 +194,8 @@ describe.runIf(toolAvailable("prometheus"))("generated rules and dashboards on a
       [
         "windows: { slotSeconds: 1, analysisSeconds: 10 }",
         "analysis: { intervalSeconds: 0.5 }",
-        `storage: { path: ${JSON.stringify(join(collectorDir, "collector.db"))} }`,
+        // /metrics shows counters as of the last checkpoint: checkpoint often, as with short windows
+        `storage: { path: ${JSON.stringify(join(collectorDir, "collector.db"))}, checkpointSeconds: 0.5 }`,
       ],
       collectorDir,
     );
