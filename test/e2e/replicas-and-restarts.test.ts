@@ -85,9 +85,13 @@ describe("three replicas", () => {
     await Promise.all(replicas.slice(1).map((r) => r.monitoring.forceFlush()));
 
     const total = 1500 + 1200 + 900 + 400;
+    // both: the window as of the last analysis pass, the total as of the last checkpoint
     const samples = await eventually(async () => {
       const s = await scrape(c);
-      return sumOf(s, "ml_data_drift_window_samples", { model_name: model }) === total ? s : undefined;
+      return sumOf(s, "ml_data_drift_window_samples", { model_name: model }) === total &&
+        sumOf(s, "ml_requests_total", { model_name: model }) >= total
+        ? s
+        : undefined;
     });
     expect(sumOf(samples, "ml_requests_total", { model_name: model })).toBe(total);
 
