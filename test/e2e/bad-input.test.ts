@@ -5,7 +5,7 @@
 // request right after is accepted and counted exactly, and /healthz answers.
 
 import { readFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -160,20 +160,78 @@ function decodePartialProto(b: Uint8Array): { rejected: number; message: string 
   return out;
 }
 
+/**
+ * fetch() on a connection of its own. The global fetch keeps connections alive and reuses them, and one
+ * that sat idle while a case built a large body on a busy machine can be closed by the collector (its
+ * keep-alive timeout) just as it is reused: the request then fails with "other side closed". Here each
+ * request has an agent of its own, closed once the answer is in. (Keep-alive still, as fetch asks: the
+ * collector then reads the rest of a body it refused instead of closing on it.)
+ */
+function request(
+  url: string,
+  init: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Bytes | string | ReadableStream<Uint8Array>;
+  } = {},
+): Promise<Response> {
+  const u = new URL(url);
+  const agent = new Agent({ keepAlive: true });
+  return new Promise<Response>((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: `${u.pathname}${u.search}`,
+        method: init.method ?? "GET",
+        headers: init.headers,
+        agent,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const headers = new Headers();
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+          const status = res.statusCode ?? 0;
+          const empty = status === 204 || status === 304;
+          resolve(new Response(empty ? null : Buffer.concat(chunks), { status, headers }));
+          agent.destroy(); // the answer is complete: whatever of the body is still being sent can go
+        });
+      },
+    );
+    req.on("error", reject);
+    const body = init.body;
+    if (body instanceof ReadableStream) {
+      // Sent as it is read, chunked (no Content-Length), until the collector answers or hangs up.
+      (async () => {
+        for await (const chunk of body) {
+          if (req.destroyed) return;
+          if (!req.write(chunk))
+            await new Promise((r) => {
+              req.once("drain", r);
+              req.once("close", r);
+            });
+        }
+        req.end();
+      })().catch(reject);
+    } else req.end(body);
+  });
+}
+
 async function post(
   body: Bytes | string | ReadableStream<Uint8Array>,
   o: { type?: string; path?: string; headers?: Record<string, string>; token?: string | null } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = { "content-type": o.type ?? "application/x-protobuf" };
   if (o.token !== null) headers.authorization = `Bearer ${o.token ?? TOKEN}`;
-  type Init = NonNullable<Parameters<typeof fetch>[1]>;
-  const init: Init & { duplex?: "half" } = {
+  const res = await request(`${collector.otlp}${o.path ?? "/v1/metrics"}`, {
     method: "POST",
-    body: body as Init["body"],
+    body,
     headers: { ...headers, ...o.headers },
-  };
-  if (body instanceof ReadableStream) init.duplex = "half";
-  const res = await fetch(`${collector.otlp}${o.path ?? "/v1/metrics"}`, init);
+  });
   const bytes = new Uint8Array(await res.arrayBuffer());
   const text = new TextDecoder().decode(bytes);
   let partial: Answer["partial"];
@@ -191,7 +249,7 @@ async function post(
 }
 
 async function scrape() {
-  return parseExposition(await (await fetch(`${collector.query}/metrics`)).text());
+  return parseExposition(await (await request(`${collector.query}/metrics`)).text());
 }
 
 async function selfMetric(name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -208,8 +266,8 @@ async function stillServes(): Promise<void> {
   expect(r.status).toBe(200);
   expect(r.partial).toBeUndefined();
   expect(await requestsOf("canary")).toBe(before + 1);
-  expect((await fetch(`${collector.query}/healthz`)).status).toBe(200);
-  expect((await fetch(`${collector.query}/readyz`)).status).toBe(200);
+  expect((await request(`${collector.query}/healthz`)).status).toBe(200);
+  expect((await request(`${collector.query}/readyz`)).status).toBe(200);
 }
 
 /** Expects a 200 with partial_success rejecting `n` points with a message matching `message`. */
@@ -455,7 +513,7 @@ const cases: Case[] = [
     name: "Unknown path or method",
     async run() {
       expectError(await post(metricsRequest([]), { path: "/v1/traces" }), 404, /\/v1\/metrics/);
-      const get = await fetch(`${collector.otlp}/v1/metrics`, {
+      const get = await request(`${collector.otlp}/v1/metrics`, {
         headers: { authorization: `Bearer ${TOKEN}` },
       });
       expect(get.status).toBe(405);
@@ -728,13 +786,13 @@ const cases: Case[] = [
       expect(r.status).toBe(200);
       expect(r.partial).toBeUndefined();
       expect(await requestsOf("__proto__")).toBe(7);
-      const m = await fetch(`${collector.query}/api/v1/models/__proto__`);
+      const m = await request(`${collector.query}/api/v1/models/__proto__`);
       expect(m.status).toBe(200);
-      const models = (await (await fetch(`${collector.query}/api/v1/models`)).json()) as {
+      const models = (await (await request(`${collector.query}/api/v1/models`)).json()) as {
         models: Array<{ model: string }>;
       };
       expect(models.models.map((x) => x.model)).toContain("__proto__");
-      expect((await fetch(`${collector.query}/api/v1/models/constructor`)).status).toBe(404);
+      expect((await request(`${collector.query}/api/v1/models/constructor`)).status).toBe(404);
       // JSON with "__proto__" members where the decoder reads objects.
       const json = `{"__proto__":{"resourceMetrics":[]},"resourceMetrics":[{"__proto__":{"x":1},"scopeMetrics":[{"metrics":[{"name":"ml.requests","sum":{"aggregationTemporality":1,"isMonotonic":true,"dataPoints":[{"__proto__":{"asInt":"99"},"attributes":[{"key":"ml.model.name","value":{"stringValue":"__proto__"}}],"timeUnixNano":"${tick()}","asInt":"1"}]}}]}]}]}`;
       const j = await post(json, { type: "application/json" });
@@ -909,7 +967,7 @@ const cases: Case[] = [
       // was answered (the drift report's atMs is when the pass that /metrics now serves ran).
       const sentAt = Date.now();
       await eventually(async () => {
-        const r = await fetch(`${collector.query}/api/v1/models/cardinality/drift`);
+        const r = await request(`${collector.query}/api/v1/models/cardinality/drift`);
         return r.ok && ((await r.json()) as { atMs: number }).atMs > sentAt;
       }, 60_000);
       expect(await selfMetric("mlwatch_collector_active_streams")).toBeLessThanOrEqual(MAX_STREAMS);
