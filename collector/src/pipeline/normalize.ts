@@ -160,20 +160,30 @@ class StreamState extends Tracked {
   }
 
   static fromJSON(key: string, body: StreamJSON): StreamState {
+    const last = body.last;
     return new StreamState(
       key,
       BigInt(body.start),
       BigInt(body.time),
-      typeof body.last === "number" ? body.last : ExpHistogram.fromJSON(body.last).pack(),
+      typeof last === "number"
+        ? last
+        : "packed" in last
+          ? // unpacked and packed again: bytes that are not a packed histogram are refused here
+            ExpHistogram.unpack(Buffer.from(last.packed, "base64")).pack()
+          : ExpHistogram.fromJSON(last).pack(),
       body.seenMs,
     );
   }
 
   toJSON(): StreamJSON {
+    const last = this.last;
     return {
       start: String(this.start),
       time: String(this.time),
-      last: typeof this.last === "number" ? this.last : ExpHistogram.unpack(this.last).toJSON(),
+      last:
+        typeof last === "number"
+          ? last
+          : { packed: Buffer.from(last.buffer, last.byteOffset, last.length).toString("base64") },
       seenMs: this.seenMs,
     };
   }
@@ -209,7 +219,8 @@ class MetricStreams {
 export interface StreamJSON {
   start: string;
   time: string;
-  last: number | ExpHistogramJSON;
+  /** A number, or a histogram: packed in base64 (ExpHistogram.pack), or as JSON (files written before). */
+  last: number | { packed: string } | ExpHistogramJSON;
   seenMs: number;
 }
 

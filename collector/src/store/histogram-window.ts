@@ -119,12 +119,40 @@ export class HistogramWindow {
     return out;
   }
 
-  /** Restores slots from a checkpoint (replacing what is held). */
-  load(slots: SlotJSON<ExpHistogramJSON>[]): void {
+  /**
+   * Every slot held as one base64 string of its packed records, oldest first
+   * (for checkpoints: the bytes as they are, nothing unpacked, so a
+   * checkpoint costs several times less than with JSON bucket arrays; see
+   * docs/benchmarks.md).
+   */
+  toPacked(): string {
+    const r = this.records;
+    return Buffer.from(r.buffer, r.byteOffset + this.start, this.length - this.start).toString("base64");
+  }
+
+  /** Restores slots from a checkpoint (replacing what is held): toPacked()'s string, or toJSON()'s slots. */
+  load(slots: string | SlotJSON<ExpHistogramJSON>[]): void {
     this.records = NONE;
     this.start = 0;
     this.length = 0;
     this.held = 0;
+    if (typeof slots === "string") {
+      const buf = new Uint8Array(Buffer.from(slots, "base64"));
+      let at = 0;
+      let last = Number.NEGATIVE_INFINITY;
+      while (at < buf.length) {
+        const slot = readVarint(buf, at);
+        const len = readVarint(buf, READ_AT);
+        const body = READ_AT;
+        if (!(slot > last) || body + len > buf.length)
+          throw new Error("window: packed slots out of order or cut short");
+        last = slot;
+        // unpacked and packed again: bytes that are not a packed histogram are refused here
+        this.append(slot, ExpHistogram.unpack(buf.subarray(body, body + len)).packView());
+        at = body + len;
+      }
+      return;
+    }
     for (const s of [...slots].sort((a, b) => a.slot - b.slot))
       this.append(s.slot, ExpHistogram.fromJSON(s.value).packView());
   }

@@ -78,7 +78,7 @@ function seriesToJSON(s: Series): SeriesJSON {
         labels: s.labels,
         total: s.total?.toJSON(),
         classic: s.classic?.counts,
-        window: s.window.toJSON(),
+        window: s.window.toPacked(),
       };
   }
 }
@@ -155,7 +155,8 @@ export type SeriesJSON =
       labels: Labels;
       total?: ExpHistogramJSON;
       classic?: number[];
-      window: SlotJSON<ExpHistogramJSON>[];
+      /** The slots' packed records in base64 (HistogramWindow.toPacked), or as JSON (files written before). */
+      window: string | SlotJSON<ExpHistogramJSON>[];
     };
 
 export class ModelStore {
