@@ -69,7 +69,6 @@ function histogramRequest(h: ExpHistogram, startNs: bigint, timeNs: bigint): Met
                 description: "",
                 kind: "exponential_histogram",
                 temporality: Temporality.Cumulative,
-                monotonic: false,
                 points: [
                   {
                     attributes: Object.assign(Object.create(null), {
