@@ -89,7 +89,16 @@ type Column = {
   categories: Map<string, number>;
 };
 
+/**
+ * Errors name the `mlwatch baseline build` option at fault, so that a
+ * misspelt column stops the build instead of silently leaving out a part.
+ */
 export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
+  if (opts.labelColumn && !opts.classColumn) {
+    throw new Error(
+      `--label-column needs --class-column: the reference accuracy compares the label with the predicted class`,
+    );
+  }
   const format = opts.format ?? (/\.jsonl?$/i.test(opts.input) ? "jsonl" : "csv");
   const total = statSync(opts.input).size;
   const stream = createReadStream(opts.input, { encoding: "utf8" });
@@ -107,6 +116,8 @@ export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
     if (problems.length < 20) problems.push({ line, message });
   };
   let header: string[] | undefined;
+  /** Every column name met (CSV header, or any JSONL key), to tell a misspelt option from an empty column. */
+  const seen = new Set<string>();
   let lineNo = 0;
   let rows = 0;
   let skippedRows = 0;
@@ -181,6 +192,7 @@ export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
       if (!header) {
         if (!fields) throw new Error(`${opts.input}:${lineNo}: cannot parse the header row`);
         header = fields.map((f) => f.trim());
+        for (const h of header) seen.add(h);
         continue;
       }
       if (!fields || fields.length !== header.length) {
@@ -213,7 +225,10 @@ export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
         continue;
       }
       rows++;
-      for (const [k, v] of Object.entries(obj)) take(k, v, lineNo);
+      for (const [k, v] of Object.entries(obj)) {
+        seen.add(k);
+        take(k, v, lineNo);
+      }
       const o = obj as Record<string, unknown>;
       takeRow((name) => (Object.hasOwn(o, name) ? o[name] : undefined), lineNo);
     }
@@ -226,14 +241,38 @@ export async function buildBaseline(opts: BuildOptions): Promise<BuildResult> {
     else if (col.kind === "categorical") categorical[name] = Object.fromEntries(col.categories);
     else if (col.kind === "high_cardinality") droppedColumns.push(name);
   }
-  if (only) {
-    for (const f of only) {
-      if (!features[f] && !categorical[f])
-        throw new Error(`feature "${f}" has no usable values in ${opts.input}`);
-    }
+  const known = () => {
+    const names = [...seen];
+    return names.length > 12 ? `${names.slice(0, 12).join(", ")}, …` : names.join(", ");
+  };
+  const mustExist = (option: string, name: string) => {
+    if (!seen.has(name))
+      throw new Error(`${option} "${name}": ${opts.input} has no such column (columns: ${known()})`);
+  };
+  for (const f of opts.exclude ?? []) mustExist("--exclude", f);
+  for (const f of only ?? []) {
+    mustExist("--features", f);
+    if (!features[f] && !categorical[f])
+      throw new Error(`--features: feature "${f}" has no usable values in ${opts.input}`);
   }
-  if (opts.confidenceColumn && confidence.count === 0) {
-    throw new Error(`confidence column "${opts.confidenceColumn}" has no value in [0, 1] in ${opts.input}`);
+  if (opts.confidenceColumn) {
+    mustExist("--confidence-column", opts.confidenceColumn);
+    if (confidence.count === 0)
+      throw new Error(
+        `--confidence-column "${opts.confidenceColumn}" has no value in [0, 1] in ${opts.input}`,
+      );
+  }
+  if (opts.classColumn) {
+    mustExist("--class-column", opts.classColumn);
+    if (Object.keys(classes).length === 0)
+      throw new Error(`--class-column "${opts.classColumn}" has no value in ${opts.input}`);
+  }
+  if (opts.labelColumn) {
+    mustExist("--label-column", opts.labelColumn);
+    if (labelled === 0)
+      throw new Error(
+        `--label-column "${opts.labelColumn}": no row of ${opts.input} has both a label and a predicted class`,
+      );
   }
   if (Object.keys(features).length + Object.keys(categorical).length === 0 && confidence.count === 0) {
     throw new Error(`${opts.input} has no column to build a baseline from`);

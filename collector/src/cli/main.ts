@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The `mlwatch` command: run the collector, build and push baselines.
+// The `mlwatch` command: run the collector; build, push and list baselines.
 
-import { readFileSync, writeFileSync } from "node:fs";
-import { Command, InvalidArgumentError } from "commander";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { buildBaseline } from "../baselines/build.js";
 import { parseBaseline } from "../baselines/format.js";
 import { Collector } from "../collector.js";
@@ -13,6 +14,30 @@ function port(v: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError("must be a port number (0-65535)");
   return n;
+}
+
+// `npm run mlwatch -- …` runs the CLI from the repository root; paths the user typed are
+// relative to where they stand, which npm passes as INIT_CWD.
+if (process.env.npm_lifecycle_event === "mlwatch" && process.env.INIT_CWD)
+  process.chdir(process.env.INIT_CWD);
+
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+/** "1 row", "3 rows". */
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function isFolder(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** Prints a usage error (a misconfiguration, not a failure at run time) and exits 2. */
+function usage(message: string): never {
+  console.error(`mlwatch: ${message}`);
+  process.exit(2);
 }
 
 function list(v: string): string[] {
@@ -44,6 +69,7 @@ function progressBar(label: string): { update(done: number, total: number): void
 
 const program = new Command("mlwatch")
   .description("OpenTelemetry-native monitoring for machine-learning models")
+  .version(version)
   .showHelpAfterError();
 
 program
@@ -54,8 +80,11 @@ program
   .option("-c, --config <file>", "YAML config file (every key optional; see docs/collector.md)")
   .option("--otlp-port <port>", "OTLP/HTTP listener port (default 4318)", port)
   .option("--port <port>", "query listener port: /metrics, API, status page (default 9464)", port)
-  .option("--baselines <dir>", "folder of baseline JSON files imported at start")
-  .option("--db <file>", "SQLite file for baselines and checkpoints (default .mlwatch/collector.db)")
+  .option("--baselines <dir>", "folder of baseline JSON files imported at start (must exist)")
+  .option(
+    "--db <file>",
+    "SQLite file for baselines and checkpoints, in a folder that exists (default .mlwatch/collector.db)",
+  )
   .action(
     async (opts: { config?: string; otlpPort?: number; port?: number; baselines?: string; db?: string }) => {
       let config: Config;
@@ -72,9 +101,23 @@ program
       if (opts.port !== undefined) config.query.port = opts.port;
       if (opts.baselines) config.baselines.dir = opts.baselines;
       if (opts.db) config.storage.path = opts.db;
-      const collector = new Collector(config);
+      // A folder that is not there would leave the collector without baselines, or create a
+      // database somewhere unintended: both are typing mistakes, refused before anything starts.
+      const dir = config.baselines.dir;
+      if (dir && !isFolder(dir)) {
+        usage(
+          opts.baselines
+            ? `--baselines ${dir}: no such folder`
+            : `baselines.dir ${dir} (in ${opts.config}): no such folder`,
+        );
+      }
+      if (opts.db && opts.db !== ":memory:" && !isFolder(dirname(resolve(opts.db)))) {
+        usage(`--db ${opts.db}: the folder ${dirname(resolve(opts.db))} does not exist`);
+      }
       let listening: Awaited<ReturnType<Collector["start"]>>;
+      let collector: Collector;
       try {
+        collector = new Collector(config);
         listening = await collector.start();
       } catch (e) {
         console.error(`mlwatch: cannot start the collector: ${(e as Error).message}`);
@@ -107,12 +150,14 @@ baseline
   .option("--model-version <version>", "model version the baseline belongs to")
   .option("--features <names>", "comma-separated columns to include (default: every column)", list)
   .option("--exclude <names>", "comma-separated columns to leave out", list)
-  .option("--format <format>", "csv or jsonl (default: from the file name)")
+  .addOption(
+    new Option("--format <format>", "csv or jsonl (default: from the file name)").choices(["csv", "jsonl"]),
+  )
   .option("--confidence-column <name>", "column with the model's confidence (0-1), for concept drift")
   .option("--class-column <name>", "column with the predicted class, for concept drift")
   .option(
     "--label-column <name>",
-    "column with the true label; with --class-column gives the reference accuracy",
+    "column with the true label; needs --class-column, gives the reference accuracy",
   )
   .option(
     "--max-categories <n>",
@@ -143,11 +188,23 @@ baseline
         bar.done();
         writeFileSync(opts.out, `${JSON.stringify(r.baseline, null, 1)}\n`);
         const names = Object.keys(r.baseline.features);
+        const of = opts.modelVersion ? `${opts.model} version ${opts.modelVersion}` : opts.model;
         console.error(
-          `baseline for ${opts.model}: ${r.rows} rows, ${names.length} features (${names.join(", ")}) → ${opts.out}`,
+          `baseline for ${of}: ${count(r.rows, "row")}, ${count(names.length, "feature")} (${names.join(", ")}) → ${opts.out}`,
         );
+        const b = r.baseline;
+        if (b.confidence || b.classes) {
+          const parts = [
+            b.confidence && `confidence from ${opts.confidenceColumn}`,
+            b.classes &&
+              `${count(Object.keys(b.classes).length, "class", "classes")} from ${opts.classColumn}`,
+            b.referenceAccuracy !== undefined &&
+              `reference accuracy ${(b.referenceAccuracy * 100).toFixed(1)} % against ${opts.labelColumn}`,
+          ];
+          console.error(`model outputs: ${parts.filter(Boolean).join(", ")}`);
+        }
         if (r.skippedRows || r.skippedValues) {
-          console.error(`skipped ${r.skippedRows} rows and ${r.skippedValues} values:`);
+          console.error(`skipped ${count(r.skippedRows, "row")} and ${count(r.skippedValues, "value")}:`);
           for (const p of r.problems) console.error(`  line ${p.line}: ${p.message}`);
         }
         if (r.droppedColumns.length) {
@@ -163,12 +220,67 @@ baseline
     },
   );
 
+/** The collector's query address from --url, or a usage error naming it. */
+function queryUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    usage(`--url ${raw}: not a URL (example: http://127.0.0.1:9464)`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") usage(`--url ${raw}: use http:// or https://`);
+  return raw.replace(/\/+$/, "");
+}
+
+/**
+ * A request to the collector's query API; exits 1 with a message that points
+ * at the cause when there is no collector, or when the address is its OTLP port.
+ */
+async function callCollector(url: string, init?: RequestInit): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(url, init);
+  } catch (e) {
+    // fetch says "fetch failed"; the reason is in its cause (an AggregateError when both IPv4 and IPv6 were tried).
+    const cause = (e as { cause?: { code?: string; errors?: Array<{ code?: string }>; message?: string } })
+      .cause;
+    const code = cause?.code ?? cause?.errors?.[0]?.code;
+    const where = new URL(url).host;
+    if (code === "ECONNREFUSED")
+      console.error(`mlwatch: connection refused at ${where}: is the collector running? (mlwatch collector)`);
+    else if (code === "ENOTFOUND") console.error(`mlwatch: host not found: ${new URL(url).hostname}`);
+    else console.error(`mlwatch: cannot reach ${url}: ${cause?.message ?? (e as Error).message}`);
+    process.exit(1);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    // The OTLP receiver answers every path but /v1/metrics and /v1/logs with this 404.
+    if (res.status === 404 && text.includes("no OTLP endpoint")) {
+      console.error(
+        `mlwatch: ${new URL(url).host} is the collector's OTLP port; the API is on the query port (9464 unless query.port says otherwise)`,
+      );
+    } else console.error(`mlwatch: collector answered ${res.status}: ${errorOf(text)}`);
+    process.exit(1);
+  }
+  return text;
+}
+
+/** The `error` of a JSON error answer, else the text itself. */
+function errorOf(text: string): string {
+  try {
+    const e = (JSON.parse(text) as { error?: unknown }).error;
+    if (typeof e === "string") return e;
+  } catch {}
+  return text;
+}
+
 baseline
   .command("push")
   .description("upload a baseline file to a running collector")
   .requiredOption("-f, --file <file>", "baseline JSON built by `mlwatch baseline build`")
   .option("--url <url>", "collector query address", "http://127.0.0.1:9464")
   .action(async (opts: { file: string; url: string }) => {
+    const base = queryUrl(opts.url);
     let b: ReturnType<typeof parseBaseline>;
     try {
       b = parseBaseline(JSON.parse(readFileSync(opts.file, "utf8")));
@@ -176,23 +288,35 @@ baseline
       console.error(`mlwatch: ${opts.file}: ${(e as Error).message}`);
       process.exit(1);
     }
-    const url = `${opts.url.replace(/\/+$/, "")}/api/v1/baselines/${encodeURIComponent(b.model)}`;
+    // A versioned baseline is addressed to its version, so it cannot replace the model's default one.
+    const query = b.modelVersion !== undefined ? `?version=${encodeURIComponent(b.modelVersion)}` : "";
+    const url = `${base}/api/v1/baselines/${encodeURIComponent(b.model)}${query}`;
+    const text = await callCollector(url, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(b),
+    });
+    const of =
+      b.modelVersion !== undefined
+        ? `${b.model} version ${b.modelVersion}`
+        : `${b.model} (no version: the model's default)`;
+    console.error(`pushed baseline for ${of} to ${base}`);
+    let answer: { warnings?: unknown };
     try {
-      const res = await fetch(url, {
-        method: "PUT",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(b),
-      });
-      const text = await res.text();
-      if (!res.ok) {
-        console.error(`mlwatch: collector answered ${res.status}: ${text}`);
-        process.exit(1);
-      }
-      console.error(`pushed baseline for ${b.model} to ${opts.url}`);
-    } catch (e) {
-      console.error(`mlwatch: cannot reach ${url}: ${(e as Error).message}`);
-      process.exit(1);
+      answer = JSON.parse(text) as { warnings?: unknown };
+    } catch {
+      answer = {};
     }
+    if (Array.isArray(answer.warnings)) for (const w of answer.warnings) console.error(`  warning: ${w}`);
+  });
+
+baseline
+  .command("list")
+  .description("print the baselines a running collector holds, as one JSON line on stdout")
+  .option("--url <url>", "collector query address", "http://127.0.0.1:9464")
+  .action(async (opts: { url: string }) => {
+    const text = await callCollector(`${queryUrl(opts.url)}/api/v1/baselines`);
+    console.log(JSON.stringify(JSON.parse(text)));
   });
 
 program.parseAsync(process.argv).catch((e: Error) => {

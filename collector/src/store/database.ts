@@ -58,8 +58,17 @@ function migrate(db: Db, from: string): boolean {
 
 export function openDatabase(path: string): Db {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma("journal_mode = WAL");
+  let opened: Db | undefined;
+  try {
+    opened = new Database(path);
+    // A file that is not SQLite opens fine and fails at its first read: here.
+    opened.pragma("journal_mode = WAL");
+  } catch (e) {
+    opened?.close();
+    // better-sqlite3 does not say which file ("unable to open database file").
+    throw new Error(`cannot open the database ${path}: ${(e as Error).message}`);
+  }
+  const db = opened;
   db.pragma("synchronous = NORMAL");
   db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
   const row = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as
