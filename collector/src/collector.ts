@@ -29,7 +29,10 @@ import { ModelStore } from "./store/model-store.js";
 
 /** Bucket bounds of the reference design's confidence histogram. */
 const CONFIDENCE_BOUNDS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
-/** Bins of the distributions in a drift report: the baseline's 5% quantiles. */
+/**
+ * Bins of the distributions in a drift report: cut at the baseline's 0 %, 5 %, …, 100 % quantiles.
+ * Quantiles that coincide (ties: a feature with few distinct values) make one edge, so fewer bins.
+ */
 const REPORT_QUANTILES = Array.from({ length: 21 }, (_, i) => i / 20);
 
 export interface Listening {
@@ -300,8 +303,11 @@ export class Collector {
         let distributions: { edges: number[]; baseline: number[]; current: number[] } | null = null;
         if (ref && ref.count > 0 && cur && cur.count > 0) {
           const edges = [...new Set(REPORT_QUANTILES.map((q) => ref.quantile(q)))];
+          // The first bin also holds what lies below the baseline's minimum and the last what lies above
+          // its maximum: each distribution sums to 1, and values a drift pushed out of range still show.
+          const last = edges.length - 2;
           const mass = (h: ExpHistogram) =>
-            edges.slice(1).map((e, i) => h.cdf(e) - (i === 0 ? 0 : h.cdf(edges[i])));
+            edges.slice(1).map((e, i) => (i === last ? 1 : h.cdf(e)) - (i === 0 ? 0 : h.cdf(edges[i])));
           distributions = { edges, baseline: mass(ref), current: mass(cur) };
         }
         // The raw window histogram too, for clients that bin or compare on their own.

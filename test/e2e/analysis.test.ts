@@ -185,6 +185,64 @@ function normalBaseline(model: string, seed: number) {
   });
 }
 
+describe("the drift report", () => {
+  it("bins each feature at the baseline's 5 % quantiles, merging ties, and its distributions cover the whole window", {
+    timeout: 180_000,
+  }, async () => {
+    const c = await collector([
+      "windows: { slotSeconds: 1, analysisSeconds: 600 }",
+      "analysis: { intervalSeconds: 0.2, drift: { minSamples: 50 } }",
+    ]);
+    const model = "binned";
+    // k is 0 in 30 % of rows: its 0 %, 5 %, …, 30 % quantiles are all 0, one edge, so 15 edges and 14 bins.
+    const r = seeded(11);
+    const ks = Array.from({ length: 20_000 }, (_, i) => (i < 6000 ? 0 : 1 + r()));
+    await putBaseline(
+      c,
+      makeBaseline({ model, features: { a: histogramOf(normals(31, 20_000, 0, 1)), k: histogramOf(ks) } }),
+      model,
+    );
+    const { monitoring, monitor } = sdk(c, model);
+    // The window moved 3σ: about a fifth of its values lie above the baseline's maximum.
+    const live = normals(32, 2000, 3, 1);
+    for (let i = 0; i < live.length; i++) {
+      monitor.recordFeature("a", live[i]);
+      monitor.recordFeature("k", i % 2 === 0 ? 0 : 1 + r());
+    }
+    await monitoring.forceFlush();
+    type Binned = {
+      feature: string;
+      samples: number;
+      distributions: { edges: number[]; baseline: number[]; current: number[] } | null;
+    };
+    const report = await eventually(async () => {
+      const rep = (await driftReport(c, model)) as unknown as { features: Binned[] } | undefined;
+      const f = rep?.features ?? [];
+      return f.length === 2 && f.every((x) => x.samples === 2000 && x.distributions) ? f : undefined;
+    }, 60_000);
+    const a = report.find((x) => x.feature === "a")!.distributions!;
+    const k = report.find((x) => x.feature === "k")!.distributions!;
+    expect(a.edges).toHaveLength(21);
+    expect(k.edges).toHaveLength(15);
+    expect(k.edges[0]).toBe(0);
+    // The first bin runs from 0 to the 35 % quantile: the zeros and the next 5 %.
+    expect(k.baseline[0]).toBeCloseTo(0.35, 9);
+    for (const d of [a, k]) {
+      expect(d.baseline).toHaveLength(d.edges.length - 1);
+      expect(d.current).toHaveLength(d.edges.length - 1);
+      for (let i = 1; i < d.edges.length; i++) expect(d.edges[i]).toBeGreaterThan(d.edges[i - 1]);
+      const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+      expect(sum(d.baseline)).toBeCloseTo(1, 9);
+      expect(sum(d.current)).toBeCloseTo(1, 9);
+    }
+    // Each of a's bins holds about 5 % of the baseline; the shifted window piles up in the last.
+    for (const m of a.baseline) expect(Math.abs(m - 0.05)).toBeLessThan(0.01);
+    const above = live.filter((v) => v > a.edges[20]).length / live.length;
+    expect(above).toBeGreaterThan(0.1);
+    expect(a.current[19]).toBeGreaterThan(above);
+  });
+});
+
 describe("data drift over sliding windows", () => {
   it("a stationary stream over many windows raises no warning-level drift on any feature", {
     timeout: 180_000,

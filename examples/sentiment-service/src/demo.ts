@@ -18,25 +18,43 @@ const SERVICE = here("./server.js");
 const TRAFFIC = here("./traffic.js");
 const TRAINING = here("../data/training-texts.txt");
 
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: "string", default: "0" },
-    "drift-after": { type: "string", default: "40" },
-    scenario: { type: "string", default: "complaints" },
-    rps: { type: "string", default: "50" },
-    window: { type: "string", default: "30" },
-    "otlp-port": { type: "string", default: "4318" },
-    port: { type: "string", default: "9464" },
-    "service-port": { type: "string", default: "8787" },
-    help: { type: "boolean", default: false },
-  },
-});
+// The options, their defaults and help live in one file that `npm run demo -- --help` (scripts/demo.mjs)
+// reads too, before anything is built.
+interface DemoOptions {
+  usage: string;
+  about: string;
+  options: Record<string, { default: string; value: string; help: string }>;
+}
+const spec = JSON.parse(readFileSync(here("../demo-options.json"), "utf8")) as DemoOptions;
+const { values: args } = parseOptions();
+
+function parseOptions() {
+  try {
+    return parseDemoArgs();
+  } catch (e) {
+    console.error(`demo: ${(e as Error).message}; see --help`);
+    process.exit(2);
+  }
+}
+
+function parseDemoArgs() {
+  return parseArgs({
+    options: {
+      ...Object.fromEntries(
+        Object.entries(spec.options).map(([name, o]) => [
+          name,
+          { type: "string" as const, default: o.default },
+        ]),
+      ),
+      help: { type: "boolean", short: "h", default: false },
+    },
+  }) as unknown as { values: Record<string, string> & { help: boolean } }; // every option but help is a string
+}
 
 if (args.help) {
-  console.log(`usage: pnpm demo [--duration S] [--drift-after S] [--scenario complaints|long-reviews|errors|latency]
-       [--rps N] [--window S] [--otlp-port P] [--port P] [--service-port P]
-Runs collector, sentiment service and traffic generator; prints a summary every 2 s.
---duration 0 (default) runs until Ctrl-C. Ports 0 pick free ones.`);
+  console.log(`usage: ${spec.usage}\n${spec.about}\n`);
+  for (const [name, o] of Object.entries(spec.options))
+    console.log(`  --${`${name} ${o.value}`.padEnd(17)} ${o.help} (default ${o.default})`);
   process.exit(0);
 }
 
@@ -90,15 +108,47 @@ function run(script: string, argv: string[]): Promise<void> {
   });
 }
 
+/** The part of GET /api/v1/models/{model} the demo prints. */
 interface Summary {
   requests: number;
   requestsPerSecond: number;
   errorRate: number | null;
   latencySeconds: { p95: number } | null;
   drift: Array<{ feature: string; score: number | null; severity: string | null; samples: number }>;
-  accuracy: Array<{ segment: string; accuracy: number | null }>;
-  conceptDrift: { confidencePsi: number | null; classPsi: number | null } | null;
+  accuracy: Array<{ segment: string; accuracy: number | null; total: number }>;
+  conceptDrift: { confidencePsi: number | null; classPsi: number | null; severity: string | null } | null;
 }
+
+/** One reading of the headline signals, for the before → after summary. */
+interface Reading {
+  errorRate: number | null;
+  p95: number | null;
+  accuracy: number | null;
+  labels: number;
+  classPsi: number | null;
+}
+
+function readingOf(s: Summary): Reading {
+  const acc = s.accuracy.find((a) => a.accuracy !== null);
+  return {
+    errorRate: s.errorRate,
+    p95: s.latencySeconds?.p95 ?? null,
+    accuracy: acc?.accuracy ?? null,
+    labels: acc?.total ?? 0,
+    classPsi: s.conceptDrift?.classPsi ?? null,
+  };
+}
+
+const pct = (x: number | null, digits = 1) => (x === null ? "–" : `${(x * 100).toFixed(digits)}%`);
+const ms = (x: number | null) => (x === null ? "–" : `${(x * 1000).toFixed(1)} ms`);
+const fixed = (x: number | null) => (x === null ? "–" : x.toFixed(2));
+
+/** The SLOs the demo's collector tracks: they show on the status page and in /api/v1/models/{model}/slo. */
+const DEMO_SLOS = [
+  "{ name: availability, kind: availability, target: 0.99 }",
+  "{ name: latency, kind: latency, target: 0.95, thresholdSeconds: 0.25 }",
+  "{ name: accuracy, kind: accuracy, target: 0.8 }",
+];
 
 async function main(): Promise<void> {
   const t0 = Date.now();
@@ -137,6 +187,7 @@ async function main(): Promise<void> {
       // A higher minimum than the default keeps the first, thin windows from showing sampling noise as drift.
       "analysis: { intervalSeconds: 1, drift: { minSamples: 400 } }",
       `storage: { path: ${JSON.stringify(join(work, "collector.db"))} }`,
+      `models: { ${MODEL_NAME}: { slo: { period: 1h, objectives: [${DEMO_SLOS.join(", ")}] } } }`,
     ].join("\n"),
   );
   const collector = await start("collector", CLI, ["collector", "--config", join(work, "collector.yaml")]);
@@ -169,14 +220,26 @@ async function main(): Promise<void> {
     "started",
   );
   console.log(
-    `demo: collector ${collector.query} (status page, /metrics, /api/v1/models) · OTLP ${collector.otlp}`,
+    `demo: collector ${collector.query} (status page with health and SLOs, /metrics, /api/v1/models) · OTLP ${collector.otlp}`,
   );
   console.log(
     `demo: service ${service.url} · scenario "${args.scenario}" starts after ${driftAfter}s · window ${window}s`,
   );
-  console.log("demo: Ctrl-C to stop\n");
+  console.log(
+    [
+      "demo: each line: requests per second, share of failed requests, p95 latency, acc = accuracy on the",
+      "      predictions that got a true label back, class PSI = how far the mix of predicted classes moved from",
+      "      the training baseline, then each feature's KS D against the baseline. A severity (INFO, WARNING,",
+      `      CRITICAL) follows a score past the collector's threshold. Scores cover the last ${window}s: once the`,
+      "      scenario starts they climb as its traffic fills the window.",
+      "demo: Ctrl-C to stop\n",
+    ].join("\n"),
+  );
 
   const maxD = new Map<string, { before: number; after: number; crossedAt?: number }>();
+  let before: Reading | undefined;
+  let after: Reading | undefined;
+  let announced = false;
   const duration = Number(args.duration);
   const started = Date.now();
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -190,9 +253,18 @@ async function main(): Promise<void> {
       continue;
     }
     const s = (await res.json()) as Summary;
-    const phase = elapsed >= driftAfter ? args.scenario.toUpperCase() : "normal";
-    const err = s.errorRate === null ? "  –  " : `${(s.errorRate * 100).toFixed(1)}%`;
-    const p95 = s.latencySeconds ? `${(s.latencySeconds.p95 * 1000).toFixed(1)} ms` : "–";
+    const drifting = elapsed >= driftAfter;
+    if (drifting && !announced) {
+      console.log(
+        `demo: scenario "${args.scenario}" started; the ${window}s window fills with it over the next ${window}s`,
+      );
+      announced = true;
+    }
+    if (drifting) after = readingOf(s);
+    else before = readingOf(s);
+    const phase = drifting ? args.scenario.toUpperCase() : "normal";
+    const err = s.errorRate === null ? "  –  " : pct(s.errorRate);
+    const p95 = ms(s.latencySeconds?.p95 ?? null);
     const drift = s.drift
       .map((d) => {
         if (d.score === null) return `${d.feature} –`;
@@ -206,15 +278,29 @@ async function main(): Promise<void> {
       })
       .join(" · ");
     const acc = s.accuracy.find((a) => a.accuracy !== null);
-    const accText = acc ? ` acc ${(acc.accuracy! * 100).toFixed(0)}%` : "";
+    const accText = acc ? ` acc ${pct(acc.accuracy, 0)}` : "";
     const psi = s.conceptDrift?.classPsi;
-    const psiText = psi !== null && psi !== undefined ? ` class PSI ${psi.toFixed(2)}` : "";
+    const conceptSeverity = s.conceptDrift?.severity;
+    const psiSev = conceptSeverity && conceptSeverity !== "none" ? ` ${conceptSeverity.toUpperCase()}` : "";
+    const psiText = psi !== null && psi !== undefined ? ` class PSI ${psi.toFixed(2)}${psiSev}` : "";
     console.log(
       `[${String(elapsed).padStart(3)}s] ${phase.padEnd(12)} ${s.requestsPerSecond.toFixed(1)} req/s  errors ${err}  p95 ${p95}${accText}${psiText} | ${drift}`,
     );
   }
 
-  console.log("\ndemo: summary (KS D against the training baseline, before → after the scenario started)");
+  console.log(
+    "\ndemo: summary, before → after the scenario started (last reading of each phase, over its window)",
+  );
+  const pair = (f: (r: Reading) => string) => `${before ? f(before) : "–"} → ${after ? f(after) : "–"}`;
+  console.log(`  errors             ${pair((r) => pct(r.errorRate))}`);
+  console.log(`  p95 latency        ${pair((r) => ms(r.p95))}`);
+  console.log(
+    `  accuracy           ${pair((r) => (r.labels === 0 ? "no labels yet" : `${pct(r.accuracy, 0)} of ${r.labels} labels`))}`,
+  );
+  console.log(`  class PSI          ${pair((r) => fixed(r.classPsi))}`);
+  console.log(
+    "demo: KS D per feature against the training baseline (highest in each phase; 0.25 is critical)",
+  );
   for (const [feature, m] of maxD) {
     const crossed = m.crossedAt !== undefined ? `  crossed 0.25 at ${m.crossedAt}s` : "";
     console.log(
