@@ -74,6 +74,21 @@ export class BaselineStore {
     return this.loaded.get(key(model, version));
   }
 
+  /** Which baselines a model has: its default (version-less) one, and the versions with their own. */
+  versionsOf(model: string): { hasDefault: boolean; versions: string[] } {
+    const versions: string[] = [];
+    let hasDefault = false;
+    for (const l of this.loaded.values()) {
+      if (l.baseline.model !== model) continue;
+      if (l.baseline.modelVersion === undefined) hasDefault = true;
+      else versions.push(l.baseline.modelVersion);
+    }
+    return {
+      hasDefault,
+      versions: versions.sort((a, b) => a.localeCompare(b, undefined, { numeric: true })),
+    };
+  }
+
   list(): Baseline[] {
     return [...this.loaded.values()].map((l) => l.baseline);
   }
