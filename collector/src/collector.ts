@@ -352,14 +352,17 @@ export class Collector {
       );
     }
     this.analyzeNow();
-    this.otlpServer = createOtlpReceiver(this.config.otlp, {
-      metrics: (r) => this.ingestMetrics(r),
-      logs: (r) => this.ingestLogs(r),
-      countRequest: (signal, status) => {
-        const key = `${signal} ${status}`;
-        this.self.requests.set(key, (this.self.requests.get(key) ?? 0) + 1);
+    this.otlpServer = createOtlpReceiver(
+      { ...this.config.otlp, queryPort: () => (this.queryServer?.address() as AddressInfo | null)?.port },
+      {
+        metrics: (r) => this.ingestMetrics(r),
+        logs: (r) => this.ingestLogs(r),
+        countRequest: (signal, status) => {
+          const key = `${signal} ${status}`;
+          this.self.requests.set(key, (this.self.requests.get(key) ?? 0) + 1);
+        },
       },
-    });
+    );
     this.queryServer = createQueryServer({
       metricsText: () => this.metricsText(),
       metricsProto: () => this.metricsProto(),
