@@ -51,8 +51,8 @@ export class BaselineStore {
     let names: string[];
     try {
       names = readdirSync(dir).filter((n) => n.endsWith(".json"));
-    } catch {
-      return problems;
+    } catch (e) {
+      return [`${dir}: cannot read the folder: ${(e as Error).message}`];
     }
     for (const name of names) {
       try {

@@ -72,13 +72,15 @@ program
       if (opts.port !== undefined) config.query.port = opts.port;
       if (opts.baselines) config.baselines.dir = opts.baselines;
       if (opts.db) config.storage.path = opts.db;
-      const collector = new Collector(config);
+      let collector: Collector;
       let listening: Awaited<ReturnType<Collector["start"]>>;
       try {
+        collector = new Collector(config);
         listening = await collector.start();
       } catch (e) {
         console.error(`mlwatch: cannot start the collector: ${(e as Error).message}`);
-        process.exit(1);
+        // A path the flags or config name wrongly is a configuration error, like an invalid config file.
+        process.exit(e instanceof ConfigError ? 2 : 1);
       }
       // One line a machine can read, for scripts and tests that start the collector on port 0.
       console.log(JSON.stringify({ event: "listening", ...listening }));
