@@ -2,8 +2,10 @@
 // analysis → exposition / API. Owns the two listeners, the analysis and
 // checkpoint timers, and the SQLite file.
 
+import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { dirname } from "node:path";
 import { Attr, Instruments, instrumentByName, SampledPredictionEvent } from "@mlwatch/semconv";
 import type { ExpHistogram } from "@mlwatch/stats";
 import { classWindows, confidenceWindows } from "./analysis/concept.js";
@@ -17,7 +19,7 @@ import { createQueryServer, type FeedbackItem } from "./api/query-http.js";
 import { summarize } from "./api/summary.js";
 import { makeBaseline } from "./baselines/format.js";
 import { BaselineStore } from "./baselines/store.js";
-import { type Config, durationSeconds } from "./config/config.js";
+import { type Config, checkPaths, DEFAULT_STORAGE_PATH, durationSeconds } from "./config/config.js";
 import { renderMetrics, type SelfStats } from "./export/metrics.js";
 import { encodeProtobufExposition, storeNativeSource } from "./export/protobuf-exposition.js";
 import type { LogsRequest, MetricsRequest } from "./otlp/types.js";
@@ -64,6 +66,10 @@ export class Collector {
     readonly config: Config,
     private readonly log: (msg: string) => void = (m) => console.error(m),
   ) {
+    // Before anything is created on disk: a bad path must leave no folder or file behind.
+    checkPaths(config);
+    if (config.storage.path === DEFAULT_STORAGE_PATH)
+      mkdirSync(dirname(DEFAULT_STORAGE_PATH), { recursive: true });
     const w = config.windows;
     this.store = new ModelStore(
       { slotMs: w.slotSeconds * 1000, slots: Math.ceil(w.analysisSeconds / w.slotSeconds) },
@@ -358,14 +364,17 @@ export class Collector {
       );
     }
     this.analyzeNow();
-    this.otlpServer = createOtlpReceiver(this.config.otlp, {
-      metrics: (r) => this.ingestMetrics(r),
-      logs: (r) => this.ingestLogs(r),
-      countRequest: (signal, status) => {
-        const key = `${signal} ${status}`;
-        this.self.requests.set(key, (this.self.requests.get(key) ?? 0) + 1);
+    this.otlpServer = createOtlpReceiver(
+      { ...this.config.otlp, queryPort: () => (this.queryServer?.address() as AddressInfo | null)?.port },
+      {
+        metrics: (r) => this.ingestMetrics(r),
+        logs: (r) => this.ingestLogs(r),
+        countRequest: (signal, status) => {
+          const key = `${signal} ${status}`;
+          this.self.requests.set(key, (this.self.requests.get(key) ?? 0) + 1);
+        },
       },
-    });
+    );
     this.queryServer = createQueryServer({
       metricsText: () => this.metricsText(),
       metricsProto: () => this.metricsProto(),

@@ -157,51 +157,7 @@ describe("mlwatch baseline build", () => {
   });
 });
 
-describe("mlwatch collector refuses a misconfiguration before it starts", () => {
-  it("--baselines naming a folder that is not there: exit 2", async () => {
-    const r = await mlwatch([
-      "collector",
-      "--otlp-port",
-      "0",
-      "--port",
-      "0",
-      "--db",
-      ":memory:",
-      "--baselines",
-      "no-such-dir",
-    ]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("--baselines no-such-dir: no such folder");
-    expect(r.stdout).not.toContain("listening");
-  });
-
-  it("baselines.dir in the config naming a folder that is not there: exit 2, naming the key and file", async () => {
-    writeFileSync(
-      join(work, "c.yaml"),
-      "otlp: { port: 0 }\nquery: { port: 0 }\nstorage: { path: ':memory:' }\nbaselines: { dir: missing }\n",
-    );
-    const r = await mlwatch(["collector", "--config", "c.yaml"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain("baselines.dir missing (in c.yaml): no such folder");
-  });
-
-  it("--db in a folder that is not there: exit 2, and the folder is not created", async () => {
-    const r = await mlwatch(["collector", "--otlp-port", "0", "--port", "0", "--db", "nowhere/c.db"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`--db nowhere/c.db: the folder ${join(work, "nowhere")} does not exist`);
-    expect(existsSync(join(work, "nowhere"))).toBe(false);
-  });
-
-  it("a database that cannot be opened: exit 1, naming its path", async () => {
-    writeFileSync(
-      join(work, "text.db"),
-      "this is not a SQLite file, it is a line of text long enough to be read\n",
-    );
-    const r = await mlwatch(["collector", "--otlp-port", "0", "--port", "0", "--db", "text.db"]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("cannot open the database text.db: file is not a database");
-  });
-});
+// The collector's start-up refusals (missing folders, a database it cannot open) are in collector-start.test.ts.
 
 describe("mlwatch baseline push and list", () => {
   let collector: CollectorHandle;
@@ -246,9 +202,8 @@ describe("mlwatch baseline push and list", () => {
   it("says so when the address is the collector's OTLP port", async () => {
     const r = await mlwatch(["baseline", "push", "-f", "v7.json", "--url", collector.otlp]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
-      `${new URL(collector.otlp).host} is the collector's OTLP port; the API is on the query port`,
-    );
+    expect(r.stderr).toContain(`${new URL(collector.otlp).host} is the collector's OTLP port, not its API`);
+    expect(r.stderr).toContain(`are on port ${new URL(collector.query).port}`);
   });
 
   it("refuses a --url that is not one, exit 2", async () => {

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { SampledPrediction } from "../analysis/feedback.js";
 import type { ObjectiveStatus } from "../analysis/slo.js";
-import { BaselineError } from "../baselines/format.js";
+import { BaselineError, parseBaseline } from "../baselines/format.js";
 import type { BaselineStore } from "../baselines/store.js";
 import { PROTOBUF_CONTENT_TYPE, wantsProtobuf } from "../export/protobuf-exposition.js";
 import { renderStatusPage } from "./status-page.js";
@@ -105,6 +105,55 @@ function intParam(url: URL, name: string, dflt: number, max: number): number {
   return n;
 }
 
+const baselineUrl = (model: string, version?: string) =>
+  `/api/v1/baselines/${encodeURIComponent(model)}${version === undefined ? "" : `?version=${encodeURIComponent(version)}`}`;
+
+/**
+ * The 404 body for a baseline that is not stored: which ones the model does
+ * have and how to address them, since a versioned baseline is only found
+ * with ?version.
+ */
+function missingBaseline(b: QueryBackend, model: string, version: string | undefined) {
+  const { hasDefault, versions } = b.baselines.versionsOf(model);
+  const wanted = version === undefined ? "no default baseline" : `no baseline for version "${version}"`;
+  const have = [
+    ...(hasDefault ? [`a default baseline (${baselineUrl(model)})`] : []),
+    ...(versions.length
+      ? [
+          `${versions.length === 1 ? "a baseline for version" : "baselines for versions"} ${versions.map((v) => `"${v}"`).join(", ")} (ask with ${baselineUrl(model, versions[0])})`,
+        ]
+      : []),
+  ];
+  const error =
+    have.length === 0
+      ? `model "${model}" has no baseline at all; push one with \`mlwatch baseline push\` or PUT ${baselineUrl(model)}`
+      : `model "${model}" has ${wanted}; it has ${have.join(" and ")}`;
+  return { error, model, hasDefault, versions };
+}
+
+/**
+ * A body's modelVersion says which baseline it is, and the URL must say the
+ * same: without ?version the request is about the model's default baseline.
+ * Storing a versioned body there anyway would leave the user's GET of the
+ * same URL answering 404.
+ */
+function checkAddressedVersion(model: string, body: string | undefined, query: string | undefined): void {
+  if (body === query) return;
+  if (query === undefined) {
+    throw new ApiError(
+      400,
+      `baseline is for version "${body}" of model "${model}": add ?version=${body} to the URL (PUT ${baselineUrl(model, body)}); without ?version the request addresses the model's default baseline, which has no modelVersion`,
+    );
+  }
+  if (body === undefined) {
+    throw new ApiError(
+      400,
+      `baseline has no modelVersion, so it is model "${model}"'s default, but the URL asks for version "${query}": drop ?version, or build the baseline with --model-version ${query}`,
+    );
+  }
+  throw new ApiError(400, `baseline is for version "${body}", not "${query}" as ?version=${query} says`);
+}
+
 export function createQueryServer(backend: QueryBackend): Server {
   return createServer((req, res) => {
     handle(backend, req, res).catch((e: Error) => {
@@ -191,17 +240,17 @@ async function handle(b: QueryBackend, req: IncomingMessage, res: ServerResponse
   const baseline = /^\/api\/v1\/baselines\/([^/]+)$/.exec(path);
   if (baseline) {
     const name = decodeURIComponent(baseline[1]);
-    const version = url.searchParams.get("version") ?? undefined;
+    // An empty ?version= means the default baseline, as no ?version does.
+    const version = url.searchParams.get("version") || undefined;
     if (method === "GET") {
       const found = b.baselines.getExact(name, version);
-      return found
-        ? json(res, 200, found.baseline)
-        : json(res, 404, { error: `no baseline for model "${name}"` });
+      return found ? json(res, 200, found.baseline) : json(res, 404, missingBaseline(b, name, version));
     }
     if (method === "PUT") {
-      const body = await readJson(req, MAX_BASELINE_BYTES);
+      const parsed = parseBaseline(await readJson(req, MAX_BASELINE_BYTES));
+      checkAddressedVersion(name, parsed.modelVersion, version);
       const live = b.liveFeatures(name);
-      const stored = b.baselines.put(body, { model: name, version, liveFeatures: live });
+      const stored = b.baselines.put(parsed, { model: name, version: version ?? "", liveFeatures: live });
       const names = Object.keys(stored.features);
       const warnings = [
         ...names
@@ -221,7 +270,7 @@ async function handle(b: QueryBackend, req: IncomingMessage, res: ServerResponse
     if (method === "DELETE") {
       return b.baselines.delete(name, version)
         ? json(res, 200, { deleted: name, modelVersion: version ?? null })
-        : json(res, 404, { error: `no baseline for "${name}"` });
+        : json(res, 404, missingBaseline(b, name, version));
     }
     return json(res, 405, { error: "use GET, PUT or DELETE" });
   }

@@ -51,8 +51,8 @@ export class BaselineStore {
     let names: string[];
     try {
       names = readdirSync(dir).filter((n) => n.endsWith(".json"));
-    } catch {
-      return problems;
+    } catch (e) {
+      return [`${dir}: cannot read the folder: ${(e as Error).message}`];
     }
     for (const name of names) {
       try {
@@ -72,6 +72,21 @@ export class BaselineStore {
   /** Exactly the baseline stored under this model and version ("" or undefined: the default). */
   getExact(model: string, version?: string): LoadedBaseline | undefined {
     return this.loaded.get(key(model, version));
+  }
+
+  /** Which baselines a model has: its default (version-less) one, and the versions with their own. */
+  versionsOf(model: string): { hasDefault: boolean; versions: string[] } {
+    const versions: string[] = [];
+    let hasDefault = false;
+    for (const l of this.loaded.values()) {
+      if (l.baseline.model !== model) continue;
+      if (l.baseline.modelVersion === undefined) hasDefault = true;
+      else versions.push(l.baseline.modelVersion);
+    }
+    return {
+      hasDefault,
+      versions: versions.sort((a, b) => a.localeCompare(b, undefined, { numeric: true })),
+    };
   }
 
   list(): Baseline[] {

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // The `mlwatch` command: run the collector; build, push and list baselines.
 
-import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { buildBaseline } from "../baselines/build.js";
 import { parseBaseline } from "../baselines/format.js";
@@ -28,10 +27,6 @@ const { version } = JSON.parse(readFileSync(new URL("../../package.json", import
 /** "1 row", "3 rows". */
 function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
-}
-
-function isFolder(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 /** Prints a usage error (a misconfiguration, not a failure at run time) and exits 2. */
@@ -101,19 +96,6 @@ program
       if (opts.port !== undefined) config.query.port = opts.port;
       if (opts.baselines) config.baselines.dir = opts.baselines;
       if (opts.db) config.storage.path = opts.db;
-      // A folder that is not there would leave the collector without baselines, or create a
-      // database somewhere unintended: both are typing mistakes, refused before anything starts.
-      const dir = config.baselines.dir;
-      if (dir && !isFolder(dir)) {
-        usage(
-          opts.baselines
-            ? `--baselines ${dir}: no such folder`
-            : `baselines.dir ${dir} (in ${opts.config}): no such folder`,
-        );
-      }
-      if (opts.db && opts.db !== ":memory:" && !isFolder(dirname(resolve(opts.db)))) {
-        usage(`--db ${opts.db}: the folder ${dirname(resolve(opts.db))} does not exist`);
-      }
       let listening: Awaited<ReturnType<Collector["start"]>>;
       let collector: Collector;
       try {
@@ -121,10 +103,9 @@ program
         listening = await collector.start();
       } catch (e) {
         console.error(`mlwatch: cannot start the collector: ${(e as Error).message}`);
-        process.exit(1);
+        // A path the flags or config name wrongly is a configuration error, like an invalid config file.
+        process.exit(e instanceof ConfigError ? 2 : 1);
       }
-      // One line a machine can read, for scripts and tests that start the collector on port 0.
-      console.log(JSON.stringify({ event: "listening", ...listening }));
       const shutdown = (signal: string) => {
         console.error(`mlwatch collector: ${signal}, shutting down`);
         collector.stop().then(
@@ -132,8 +113,11 @@ program
           () => process.exit(1),
         );
       };
+      // Before the line below: whoever reads it may signal at once, and a signal with no handler yet kills.
       process.once("SIGINT", () => shutdown("SIGINT"));
       process.once("SIGTERM", () => shutdown("SIGTERM"));
+      // One line a machine can read, for scripts and tests that start the collector on port 0.
+      console.log(JSON.stringify({ event: "listening", ...listening }));
     },
   );
 
@@ -254,24 +238,25 @@ async function callCollector(url: string, init?: RequestInit): Promise<string> {
   }
   const text = await res.text();
   if (!res.ok) {
-    // The OTLP receiver answers every path but /v1/metrics and /v1/logs with this 404.
-    if (res.status === 404 && text.includes("no OTLP endpoint")) {
+    // The OTLP receiver answers every path but its own two with a 404 that says where the API is.
+    if (text.includes("OTLP/HTTP port"))
       console.error(
-        `mlwatch: ${new URL(url).host} is the collector's OTLP port; the API is on the query port (9464 unless query.port says otherwise)`,
+        `mlwatch: ${new URL(url).host} is the collector's OTLP port, not its API: ${errorOf(text)}`,
       );
-    } else console.error(`mlwatch: collector answered ${res.status}: ${errorOf(text)}`);
+    else console.error(`mlwatch: collector answered ${res.status}: ${errorOf(text)}`);
     process.exit(1);
   }
   return text;
 }
 
-/** The `error` of a JSON error answer, else the text itself. */
+/** The message of a JSON error answer (the API's `error`, OTLP's `message`), else the text itself. */
 function errorOf(text: string): string {
   try {
-    const e = (JSON.parse(text) as { error?: unknown }).error;
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown };
+    const e = body.error ?? body.message;
     if (typeof e === "string") return e;
   } catch {}
-  return text;
+  return text.trim();
 }
 
 baseline

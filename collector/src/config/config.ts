@@ -1,7 +1,11 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { DefaultLatencyBuckets, DefaultPorts, DriftThresholds } from "@mlwatch/semconv";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+
+/** The default database; its folder is the only one the collector creates (see checkPaths). */
+export const DEFAULT_STORAGE_PATH = ".mlwatch/collector.db";
 
 const listener = (port: number) =>
   z
@@ -251,7 +255,7 @@ export const ConfigSchema = z
     storage: z
       .object({
         /** SQLite file for baselines and checkpoints; ":memory:" keeps nothing across restarts. */
-        path: z.string().min(1).default(".mlwatch/collector.db"),
+        path: z.string().min(1).default(DEFAULT_STORAGE_PATH),
         /**
          * How often state is checkpointed; what arrived since is re-counted from replicas after a crash.
          * Running totals on /metrics are shown as of the last checkpoint, so they lag by at most this.
@@ -317,4 +321,52 @@ export function loadConfigFile(path: string): Config {
     throw new ConfigError(`config file ${path} is not valid YAML: ${(e as Error).message}`);
   }
   return parseConfig(raw, `config file ${path}`);
+}
+
+/** A path as given, with the absolute one beside it when it was relative. */
+export function shownPath(p: string): string {
+  return isAbsolute(p) ? `"${p}"` : `"${p}" (${resolve(p)})`;
+}
+
+function kindOf(p: string): "folder" | "file" | "missing" {
+  try {
+    return statSync(p).isDirectory() ? "folder" : "file";
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return "missing";
+    throw e;
+  }
+}
+
+/**
+ * Checks the paths a config names before anything is created, so that a typo
+ * fails at start instead of running without baselines or creating folders.
+ * Run on the final config, after command-line flags are applied, so a flag and
+ * its config key behave the same. Only the default database's folder
+ * (.mlwatch) may be missing: it is created on first start.
+ */
+export function checkPaths(config: Config): void {
+  const dir = config.baselines.dir;
+  if (dir !== undefined) {
+    const kind = kindOf(dir);
+    if (kind === "missing")
+      throw new ConfigError(`baselines.dir (--baselines): the folder ${shownPath(dir)} does not exist`);
+    if (kind === "file") {
+      throw new ConfigError(
+        `baselines.dir (--baselines): ${shownPath(dir)} is a file; name the folder that holds the baseline .json files`,
+      );
+    }
+  }
+  const db = config.storage.path;
+  if (db === ":memory:" || db === DEFAULT_STORAGE_PATH) return;
+  const parent = dirname(db);
+  const kind = kindOf(parent);
+  if (kind === "missing") {
+    throw new ConfigError(
+      `storage.path (--db): the folder ${shownPath(parent)} for the database ${shownPath(db)} does not exist; create it first, or name a file in an existing folder`,
+    );
+  }
+  if (kind === "file")
+    throw new ConfigError(
+      `storage.path (--db): ${shownPath(parent)} is a file, not a folder to hold ${shownPath(db)}`,
+    );
 }

@@ -2,7 +2,8 @@
 // optionally gzip-compressed. Answers as the OTLP spec asks: 200 (with
 // partial_success when points were rejected), 400 for undecodable bodies,
 // 413 for bodies over the limit, 415 for other content types, 429 with
-// Retry-After when too many requests are in flight.
+// Retry-After when too many requests are in flight. Other paths (404) and
+// methods (405) are told where the query side listens.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { gunzip } from "node:zlib";
@@ -34,6 +35,8 @@ export interface ReceiverOptions {
   maxDecompressedBytes: number;
   maxConcurrentRequests: number;
   bearerToken?: string;
+  /** The query listener's port, once it listens: named in the answer to requests that belong there. */
+  queryPort?: () => number | undefined;
 }
 
 type Encoding = "proto" | "json";
@@ -116,6 +119,12 @@ function send(
   res.end(body);
 }
 
+/** Where a request sent here by mistake (an API call, a scrape, a browser) should go instead. */
+function elsewhere(options: ReceiverOptions): string {
+  const port = options.queryPort?.();
+  return `the API (/api/v1/...), /metrics and the status page are on ${port === undefined ? "the query port (query.port)" : `port ${port}`}`;
+}
+
 export function createOtlpReceiver(options: ReceiverOptions, sink: IngestSink): Server {
   let inFlight = 0;
   return createServer((req, res) => {
@@ -129,9 +138,28 @@ export function createOtlpReceiver(options: ReceiverOptions, sink: IngestSink): 
       if (!res.headersSent) send(res, err.status, as, encodeStatus(err.message, as), err.headers);
       else res.destroy();
     };
-    if (signal === "other")
-      return fail(new HttpError(404, `no OTLP endpoint at ${path}; use /v1/metrics or /v1/logs`));
-    if (req.method !== "POST") return fail(new HttpError(405, "use POST", { allow: "POST" }));
+    // A request meant for the query side (a browser, curl, a Prometheus scrape, an API call sent to
+    // the wrong port) is told where to go; in plain text unless it came as OTLP.
+    const misdirected = (err: HttpError) => {
+      req.resume();
+      if (contentEncoding(req)) return fail(err);
+      sink.countRequest(signal, err.status);
+      res.writeHead(err.status, { "content-type": "text/plain; charset=utf-8", ...err.headers });
+      res.end(`${err.message}\n`);
+    };
+    if (signal === "other") {
+      return misdirected(
+        new HttpError(
+          404,
+          `${req.method} ${path}: this is the collector's OTLP/HTTP port, which serves only POST /v1/metrics and POST /v1/logs; ${elsewhere(options)}`,
+        ),
+      );
+    }
+    if (req.method !== "POST") {
+      return misdirected(
+        new HttpError(405, `use POST: this is the OTLP/HTTP port; ${elsewhere(options)}`, { allow: "POST" }),
+      );
+    }
     if (options.bearerToken && req.headers.authorization !== `Bearer ${options.bearerToken}`) {
       return fail(new HttpError(401, "missing or wrong bearer token", { "www-authenticate": "Bearer" }));
     }

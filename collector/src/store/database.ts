@@ -3,8 +3,8 @@
 // window history and counts exactly. WAL mode: readers never block the
 // checkpoint writer, and a crash mid-write leaves the last checkpoint intact.
 
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
 import Database from "better-sqlite3";
 
 export type Db = Database.Database;
@@ -56,21 +56,50 @@ function migrate(db: Db, from: string): boolean {
   return true;
 }
 
-export function openDatabase(path: string): Db {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-  let opened: Db | undefined;
+/** Why SQLite could not open or write the file, in words that point at the fix; SQLite's own is vague. */
+function whyNotOpened(path: string, e: Error & { code?: string }): string {
+  const own = e.message;
+  const writable = (p: string) => {
+    try {
+      accessSync(p, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let isFolder = false;
+  let exists = true;
   try {
-    opened = new Database(path);
-    // A file that is not SQLite opens fine and fails at its first read: here.
-    opened.pragma("journal_mode = WAL");
-  } catch (e) {
-    opened?.close();
-    // better-sqlite3 does not say which file ("unable to open database file").
-    throw new Error(`cannot open the database ${path}: ${(e as Error).message}`);
+    isFolder = statSync(path).isDirectory();
+  } catch {
+    exists = false;
   }
-  const db = opened;
-  db.pragma("synchronous = NORMAL");
-  db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  if (isFolder) return `it is a folder, not a file (${own})`;
+  if (e.code === "SQLITE_NOTADB") return `the file is not an SQLite database (${own})`;
+  if (exists && !writable(path)) return `the file is not writable by this user (${own})`;
+  if (!exists && !writable(dirname(path)))
+    return `the folder ${dirname(path)} is not writable by this user, so the file cannot be created (${own})`;
+  return own;
+}
+
+export function openDatabase(path: string): Db {
+  let db: Db | undefined;
+  try {
+    // SQLite opens a file it may not write read-only, and the collector would start and then fail
+    // every checkpoint: refuse now.
+    if (path !== ":memory:" && existsSync(path) && !statSync(path).isDirectory())
+      accessSync(path, constants.W_OK);
+    db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  } catch (e) {
+    db?.close();
+    const shown = isAbsolute(path) ? path : `${path} (${resolve(path)})`;
+    throw new Error(
+      `cannot open the database ${shown} (storage.path, --db): ${whyNotOpened(path, e as Error)}`,
+    );
+  }
   const row = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as
     | { value: string }
     | undefined;
