@@ -8,6 +8,7 @@ import {
   burnFactor,
   DefaultAccuracySegment,
   DefaultLatencyBuckets,
+  DefaultObjectives,
   roundNoise,
 } from "@mlwatch/semconv";
 import { parse as parseYaml } from "yaml";
@@ -44,12 +45,13 @@ export interface SloSpec {
 export const DEFAULT_ACCURACY_SEGMENT = DefaultAccuracySegment;
 
 /** Spec used when no file is given: the reference design's SLOs. */
+const D = DefaultObjectives;
 export const DEFAULT_SLO_YAML = `defaults:
-  period: 30d
+  period: ${D.period}
   objectives:
-    - { name: availability, kind: availability, target: 0.99 }
-    - { name: latency, kind: latency, target: 0.95, thresholdSeconds: 0.5 }
-    - { name: accuracy, kind: accuracy, target: 0.85 }
+    - { name: availability, kind: availability, target: ${D.availability.target} }
+    - { name: latency, kind: latency, target: ${D.latency.target}, thresholdSeconds: ${D.latency.thresholdSeconds} }
+    - { name: accuracy, kind: accuracy, target: ${D.accuracy.target} }
 `;
 
 export class SloSpecError extends Error {

@@ -41,6 +41,18 @@ export const SeverityLevel = { none: 0, info: 1, warning: 2, critical: 3 } as co
 /** Segment whose accuracy an accuracy objective judges when it names none. */
 export const DefaultAccuracySegment = "ground_truth_sample";
 
+/**
+ * The reference design's objectives. They are the `defaults` of deploy's built-in SLO spec (and
+ * of the shipped deploy/slo.yaml), so the rules judge every model not listed there by them; the
+ * status page judges latency and accuracy by them too when the collector has no SLO for a model.
+ */
+export const DefaultObjectives = {
+  period: "30d",
+  availability: { target: 0.99 },
+  latency: { target: 0.95, thresholdSeconds: 0.5 },
+  accuracy: { target: 0.85, segment: DefaultAccuracySegment },
+} as const;
+
 export const AlertThresholds = {
   /** Share of requests that failed over `window`. */
   errorRate: {
