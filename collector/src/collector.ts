@@ -14,7 +14,7 @@ import { sloEventsOf } from "./analysis/slo-events.js";
 import { type AnalysisSnapshot, analyze, emptySnapshot } from "./analysis/snapshot.js";
 import { baselineResolver } from "./analysis/versions.js";
 import { createQueryServer, type FeedbackItem } from "./api/query-http.js";
-import { summarize } from "./api/summary.js";
+import { type ModelSummary, summarize } from "./api/summary.js";
 import { makeBaseline } from "./baselines/format.js";
 import { BaselineStore } from "./baselines/store.js";
 import { type Config, durationSeconds } from "./config/config.js";
@@ -118,7 +118,7 @@ export class Collector {
         this.seen.set(model, seen);
       }
       // A level (requests in flight) is sent again at every export: only new values count as data.
-      if (o.kind !== "level") {
+      if (o.kind === "increment" || (o.kind === "histogram" && o.delta.count > 0)) {
         seen.lastDataMs = nowMs;
         if (o.metric === Instruments.requests.name) seen.lastRequestMs = nowMs;
       }
@@ -332,6 +332,17 @@ export class Collector {
     };
   }
 
+  /** One model's summary with its health, as the JSON API and the status page show it. */
+  summary(model: string, nowMs = Date.now()): ModelSummary {
+    const seen = this.seen.get(model);
+    return summarize(this.store, this.snapshot, model, nowMs, this.effectiveWindowSeconds(nowMs), {
+      lastDataMs: seen?.lastDataMs ?? null,
+      lastRequestMs: seen?.lastRequestMs ?? null,
+      collectorStartedMs: this.self.startedAtMs,
+      hasSlo: this.slos.models.has(model),
+    });
+  }
+
   liveFeatures(model: string): string[] {
     const names = new Set<string>();
     for (const metric of [Instruments.featureValue.name, Instruments.featureCategory.name]) {
@@ -379,13 +390,7 @@ export class Collector {
       metricsText: () => this.metricsText(),
       metricsProto: () => this.metricsProto(),
       models: () => this.store.models(),
-      summary: (m) =>
-        summarize(this.store, this.snapshot, m, Date.now(), this.effectiveWindowSeconds(), {
-          lastDataMs: this.seen.get(m)?.lastDataMs ?? null,
-          lastRequestMs: this.seen.get(m)?.lastRequestMs ?? null,
-          collectorStartedMs: this.self.startedAtMs,
-          hasSlo: this.slos.models.has(m),
-        }),
+      summary: (m) => this.summary(m),
       driftReport: (m) => this.driftReport(m),
       sloReport: (m) => this.sloReport(m),
       feedback: (items) => this.submitFeedback(items),
