@@ -184,7 +184,7 @@ describe.runIf(toolAvailable("chromium"))("status page in Chromium", () => {
       ],
     ]);
     expect(got).toHaveLength(7);
-    expect(troubledCard).toMatch(/<div class="sev-critical" data-signal="errorRate"><b>10\.00%<\/b>/);
+    expect(troubledCard).toMatch(/<div class="sev-critical" data-signal="errorRate"><b>10%<\/b>/);
     expect(troubledCard).toMatch(/<div class="sev-warning" data-signal="lowConfidence"><b>45%<\/b>/);
     expect(troubledCard).toContain("accuracy on ground_truth_sample (150 labels)");
     expect(troubledCard).toMatch(/<tr class="sev-warning" data-feature="x">/);

@@ -11,6 +11,7 @@ import {
   type HealthStatus,
   latencyObjective,
   type ModelHealth,
+  percent,
 } from "./health.js";
 import type { ModelSummary } from "./summary.js";
 
@@ -20,7 +21,8 @@ function esc(s: string): string {
 
 const LABEL: Record<HealthStatus, string> = { healthy: "Healthy", warning: "Warning", critical: "Critical" };
 
-const fmtPct = (v: number | null) => (v === null ? "–" : `${(v * 100).toFixed(2)}%`);
+/** Judged shares with up to two decimals, so that 69.6% does not read as the 70% threshold. */
+const fmtPct = (v: number | null | undefined) => (v === null || v === undefined ? "–" : percent(v));
 const fmtShare = (v: number | null | undefined) =>
   v === null || v === undefined ? "–" : `${(v * 100).toFixed(0)}%`;
 const fmtMs = (v: number | undefined) => (v === undefined ? "–" : `${(v * 1000).toFixed(1)} ms`);
@@ -57,7 +59,7 @@ function accuracyStat(s: ModelSummary): string {
     const row = s.accuracy.find((a) => a.segment === o.segment && a.accuracy !== null);
     if (row)
       return stat(
-        fmtShare(row.accuracy),
+        fmtPct(row.accuracy),
         `accuracy on ${row.segment} (${row.total} labels)`,
         colour(s.health, `accuracy:${row.segment}`, true),
         `accuracy:${row.segment}`,
@@ -66,7 +68,7 @@ function accuracyStat(s: ModelSummary): string {
   const other = s.accuracy.find((a) => a.accuracy !== null);
   if (other)
     return stat(
-      fmtShare(other.accuracy),
+      fmtPct(other.accuracy),
       `accuracy on ${other.segment} (${other.total} labels)`,
       "unjudged",
       undefined,
@@ -93,11 +95,11 @@ function card(s: ModelSummary): string {
   const segments = [
     ...s.accuracy.map(
       (a) =>
-        `<tr data-segment="${esc(a.segment)}"><td>${esc(a.segment)}</td><td>window</td><td>${fmtShare(a.accuracy)}</td><td>${a.total}</td></tr>`,
+        `<tr data-segment="${esc(a.segment)}"><td>${esc(a.segment)}</td><td>window</td><td>${fmtPct(a.accuracy)}</td><td>${a.total}</td></tr>`,
     ),
     ...s.accuracyLastLabels.map(
       (a) =>
-        `<tr data-segment="${esc(a.segment)}"><td>${esc(a.segment)}</td><td>last labels</td><td>${fmtShare(a.accuracy)}</td><td>${a.labels}</td></tr>`,
+        `<tr data-segment="${esc(a.segment)}"><td>${esc(a.segment)}</td><td>last labels</td><td>${fmtPct(a.accuracy)}</td><td>${a.labels}</td></tr>`,
     ),
   ].join("");
   return `<section class="model health-${h.status}" data-model="${m}" data-health="${h.status}">
@@ -114,7 +116,7 @@ ${accuracyStat(s)}
 </div>
 <div class="stats small">
 ${stat(String(s.inProgress), "in flight")}
-${stat(fmtShare(s.lowConfidenceShare), "low confidence", colour(h, "lowConfidence", s.lowConfidenceShare !== null), "lowConfidence")}
+${stat(fmtPct(s.lowConfidenceShare), "low confidence", colour(h, "lowConfidence", s.lowConfidenceShare !== null), "lowConfidence")}
 ${stat(fmtPsi(s.conceptDrift?.confidencePsi), "confidence PSI", colour(h, "confidencePsi", (s.conceptDrift?.confidencePsi ?? null) !== null), "confidencePsi")}
 ${stat(fmtPsi(s.conceptDrift?.classPsi), "class PSI", colour(h, "classPsi", (s.conceptDrift?.classPsi ?? null) !== null), "classPsi", "no shipped rule alerts on the class PSI: at most a note")}
 ${s.slo
