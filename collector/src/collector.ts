@@ -16,7 +16,7 @@ import { sloEventsOf } from "./analysis/slo-events.js";
 import { type AnalysisSnapshot, analyze, emptySnapshot } from "./analysis/snapshot.js";
 import { baselineResolver } from "./analysis/versions.js";
 import { createQueryServer, type FeedbackItem } from "./api/query-http.js";
-import { summarize } from "./api/summary.js";
+import { type ModelSummary, summarize } from "./api/summary.js";
 import { makeBaseline } from "./baselines/format.js";
 import { BaselineStore } from "./baselines/store.js";
 import { type Config, checkPaths, DEFAULT_STORAGE_PATH, durationSeconds } from "./config/config.js";
@@ -56,7 +56,11 @@ export class Collector {
   private readonly checkpointer: Checkpointer;
   private snapshot: AnalysisSnapshot = emptySnapshot;
   private readonly self: SelfStats;
-  private readonly firstSeenMs = new Map<string, number>();
+  /** Per model: when it was first seen, and when new values and new requests last arrived (receive time). */
+  private readonly seen = new Map<
+    string,
+    { firstMs: number; lastDataMs: number | null; lastRequestMs: number | null }
+  >();
   private otlpServer?: Server;
   private queryServer?: Server;
   private timers: NodeJS.Timeout[] = [];
@@ -116,7 +120,18 @@ export class Collector {
   private observe(o: Observation, nowMs: number): void {
     this.store.ingest(o, nowMs);
     const model = o.attributes[Attr.modelName];
-    if (typeof model === "string" && !this.firstSeenMs.has(model)) this.firstSeenMs.set(model, nowMs);
+    if (typeof model === "string") {
+      let seen = this.seen.get(model);
+      if (seen === undefined) {
+        seen = { firstMs: nowMs, lastDataMs: null, lastRequestMs: null };
+        this.seen.set(model, seen);
+      }
+      // A level (requests in flight) is sent again at every export: only new values count as data.
+      if (o.kind === "increment" || (o.kind === "histogram" && o.delta.count > 0)) {
+        seen.lastDataMs = nowMs;
+        if (o.metric === Instruments.requests.name) seen.lastRequestMs = nowMs;
+      }
+    }
     const slo = sloEventsOf(o);
     if (slo) this.slos.record(slo.model, nowMs, slo.events);
   }
@@ -230,8 +245,8 @@ export class Collector {
     const categorical = categoryWindows(this.store, nowMs);
     const confidence = confidenceWindows(this.store, nowMs);
     const classes = classWindows(this.store, nowMs);
-    for (const [model, first] of this.firstSeenMs) {
-      if (nowMs - first < windowMs || this.baselines.get(model)) continue;
+    for (const [model, { firstMs }] of this.seen) {
+      if (nowMs - firstMs < windowMs || this.baselines.get(model)) continue;
       const features: Record<string, ExpHistogram> = {};
       for (const [f, h] of numeric.get(model) ?? []) if (h.count > 0) features[f] = h;
       const cats: Record<string, Record<string, number>> = {};
@@ -329,6 +344,17 @@ export class Collector {
     };
   }
 
+  /** One model's summary with its health, as the JSON API and the status page show it. */
+  summary(model: string, nowMs = Date.now()): ModelSummary {
+    const seen = this.seen.get(model);
+    return summarize(this.store, this.snapshot, model, nowMs, this.effectiveWindowSeconds(nowMs), {
+      lastDataMs: seen?.lastDataMs ?? null,
+      lastRequestMs: seen?.lastRequestMs ?? null,
+      collectorStartedMs: this.self.startedAtMs,
+      hasSlo: this.slos.models.has(model),
+    });
+  }
+
   liveFeatures(model: string): string[] {
     const names = new Set<string>();
     for (const metric of [Instruments.featureValue.name, Instruments.featureCategory.name]) {
@@ -379,7 +405,7 @@ export class Collector {
       metricsText: () => this.metricsText(),
       metricsProto: () => this.metricsProto(),
       models: () => this.store.models(),
-      summary: (m) => summarize(this.store, this.snapshot, m, Date.now(), this.effectiveWindowSeconds()),
+      summary: (m) => this.summary(m),
       driftReport: (m) => this.driftReport(m),
       sloReport: (m) => this.sloReport(m),
       feedback: (items) => this.submitFeedback(items),

@@ -1,5 +1,7 @@
 // The status page in a real browser: headless Chromium (Debian's package)
-// loads it from the real collector and we read the rendered DOM.
+// loads it from the real collector and we read the rendered DOM: each
+// model's health, the reasons (as the shipped rules would judge), when its
+// data last arrived, the labels behind its accuracy, and the report links.
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -39,11 +41,39 @@ function chromium(args: string[]): string {
 let c: CollectorHandle;
 afterAll(() => c?.close());
 
+/** The HTML of one model's card in a page. */
+function card(dom: string, model: string): string {
+  const start = dom.lastIndexOf('<section class="model', dom.indexOf(`data-model="${model}"`));
+  expect(start, `no card for ${model}`).toBeGreaterThanOrEqual(0);
+  return dom.slice(start, dom.indexOf("</section>", start));
+}
+
+/** The reasons on a card, as [alert ("" for none), severity, text]. */
+function reasons(html: string): Array<[string, string, string]> {
+  const out: Array<[string, string, string]> = [];
+  const li =
+    /<li class="[^"]*" data-signal="[^"]*" data-severity="(\w+)"(?: data-alert="(\w+)")?>(.*?)<\/li>/g;
+  for (const m of html.matchAll(li))
+    out.push([
+      m[2] ?? "",
+      m[1],
+      m[3]
+        .replace(/<\/?b>/g, "")
+        .replace(/&gt;/g, ">")
+        .replace(/&amp;/g, "&"),
+    ]);
+  return out;
+}
+
 describe.runIf(toolAvailable("chromium"))("status page in Chromium", () => {
-  it("shows a healthy model green and a drifting, failing one red, with the reasons", {
+  it("judges each model as the shipped rules would, says why, when data came, and links its reports", {
     timeout: 180_000,
   }, async () => {
-    c = await startCollector(["analysis: { intervalSeconds: 0.2 }"]);
+    // "troubled" has SLOs in the collector config (so an SLO report); "calm" has none.
+    c = await startCollector([
+      "analysis: { intervalSeconds: 0.2 }",
+      "models: { troubled: { slo: { objectives: [ { name: availability, kind: availability, target: 0.99 }, { name: accuracy, kind: accuracy, target: 0.85, segment: ground_truth_sample } ] } } }",
+    ]);
     const ref = new ExpHistogram();
     for (const v of normals(1, 10_000, 0, 1)) ref.record(v);
     for (const model of ["calm", "troubled"]) {
@@ -64,12 +94,19 @@ describe.runIf(toolAvailable("chromium"))("status page in Chromium", () => {
     for (const [i, x] of xs.entries()) {
       calm.recordRequest(0.02);
       calm.recordFeature("x", x);
+      calm.recordPrediction({ predictedClass: "a", confidence: 0.95 });
+      // 10% of requests fail, 45% of predictions are below the 0.7 confidence threshold, x is shifted.
       troubled.recordRequest(0.02, { error: i % 10 === 0 ? new RangeError("bad") : undefined });
       troubled.recordFeature("x", x + 1.5);
+      troubled.recordPrediction({ predictedClass: "a", confidence: i % 20 < 9 ? 0.5 : 0.95 });
     }
+    // Labels: calm right 200 times in 200, troubled right 90 times in 150.
+    for (let i = 0; i < 200; i++) calm.recordOutcome("ground_truth_sample", true);
+    for (let i = 0; i < 150; i++) troubled.recordOutcome("ground_truth_sample", i < 90);
+    const sentAt = Date.now();
     await monitoring.shutdown();
-    // An analysis pass that has scored all 2000 values of x for both models (a page showing "bad" for the
-    // error rate alone, before the drift is scored, is not yet the state asserted below).
+    // An analysis pass that has scored all 2000 values of x for both models (a page judging the error
+    // rate alone, before the drift is scored, is not yet the state asserted below).
     await eventually(async () => {
       for (const model of ["calm", "troubled"]) {
         const r = await fetch(`${c.query}/api/v1/models/${model}`);
@@ -83,16 +120,106 @@ describe.runIf(toolAvailable("chromium"))("status page in Chromium", () => {
       }
       return true;
     }, 60_000);
-    const html = await (await fetch(`${c.query}/`)).text();
-    expect(html).toContain('data-health="bad"');
-    expect(html).toContain('data-health="ok"');
 
     const dom = chromium(["--dump-dom", `${c.query}/`]);
-    const health = (model: string) => new RegExp(`data-model="${model}" data-health="(\\w+)"`).exec(dom)?.[1];
-    expect(health("calm")).toBe("ok");
-    expect(health("troubled")).toBe("bad");
-    expect(dom).toMatch(/error rate 10\.0% &gt; 5%|error rate 10\.0% > 5%/);
-    expect(dom).toMatch(/critical data drift on x/);
+    const calmCard = card(dom, "calm");
+    const troubledCard = card(dom, "troubled");
+    expect(calmCard).toContain('data-health="healthy"');
+    expect(troubledCard).toContain('data-health="critical"');
+
+    expect(reasons(calmCard)).toEqual([]);
+    expect(calmCard).toContain("All signals within the alert thresholds");
+    // Judged against the default latency objective (0.5 s): within it, so coloured healthy.
+    expect(calmCard).toMatch(/<div class="sev-ok" data-signal="latencyP95"><b>[\d.]+ ms<\/b>/);
+    expect(calmCard).toContain("accuracy on ground_truth_sample (200 labels)");
+    expect(calmCard).toContain("no SLO in the collector config");
+
+    const got = reasons(troubledCard);
+    const byAlert = (alert: string) => got.filter(([a]) => a === alert);
+    expect(byAlert("HighErrorRate")).toEqual([
+      [
+        "HighErrorRate",
+        "critical",
+        "error rate 10% is above the critical threshold 5% — HighErrorRate (critical) fires if the 5 min error rate stays above it for 5 min",
+      ],
+    ]);
+    expect(byAlert("ErrorBudgetBurn")).toEqual([
+      [
+        "ErrorBudgetBurn",
+        "critical",
+        "SLO availability: error budget burning 10.0× over 6 h and 10.0× over 30 min, above 6× — ErrorBudgetBurn (critical) fires if it stays so for 2 min",
+      ],
+    ]);
+    expect(byAlert("LowModelAccuracy")).toEqual([
+      [
+        "LowModelAccuracy",
+        "critical",
+        "accuracy 60% on ground_truth_sample (150 labels) is below the critical threshold 70% — LowModelAccuracy (critical) fires if it stays below it for 30 min",
+      ],
+    ]);
+    expect(byAlert("HighLowConfidencePredictions")).toEqual([
+      [
+        "HighLowConfidencePredictions",
+        "warning",
+        "45% of predictions had low confidence, above the 20% alert threshold — HighLowConfidencePredictions (warning) fires if the 1 h share stays above it for 1 h",
+      ],
+    ]);
+    // Critical drift of x: DataDriftDetected's most severe tier is warning.
+    expect(byAlert("DataDriftDetected")).toHaveLength(1);
+    expect(byAlert("DataDriftDetected")[0][1]).toBe("warning");
+    expect(byAlert("DataDriftDetected")[0][2]).toMatch(
+      /^feature x: critical drift \(ks 0\.\d{3}\) — DataDriftDetected \(warning\) fires if it stays warning or worse for 1 h$/,
+    );
+    // Both SLOs' budgets are overspent: noted, as no shipped rule alerts on a spent budget.
+    expect(byAlert("")).toEqual([
+      [
+        "",
+        "info",
+        "SLO availability: error budget overspent (1000% of it spent) — no shipped rule alerts on a spent budget; the burn-rate alerts judge how fast it goes",
+      ],
+      [
+        "",
+        "info",
+        "SLO accuracy: error budget overspent (266.67% of it spent) — no shipped rule alerts on a spent budget; the burn-rate alerts judge how fast it goes",
+      ],
+    ]);
+    expect(got).toHaveLength(7);
+    expect(troubledCard).toMatch(/<div class="sev-critical" data-signal="errorRate"><b>10%<\/b>/);
+    expect(troubledCard).toMatch(/<div class="sev-warning" data-signal="lowConfidence"><b>45%<\/b>/);
+    expect(troubledCard).toContain("accuracy on ground_truth_sample (150 labels)");
+    expect(troubledCard).toMatch(/<tr class="sev-warning" data-feature="x">/);
+    // No latency objective in its SLOs, so no latency rule: p95 is shown uncoloured.
+    expect(troubledCard).toMatch(/<div class="unjudged" data-signal="latencyP95"/);
+
+    // The API gives the same judgement as the page.
+    const api = (await (await fetch(`${c.query}/api/v1/models/troubled`)).json()) as {
+      health: { status: string; findings: Array<{ alert: string | null }> };
+    };
+    expect(api.health.status).toBe("critical");
+    expect(api.health.findings.map((f) => f.alert ?? "").sort()).toEqual(got.map(([a]) => a).sort());
+
+    // When data last arrived: after the export was sent, before now.
+    for (const html of [calmCard, troubledCard]) {
+      const last = Number(/data-last-data="(\d+)"/.exec(html)?.[1]);
+      expect(last).toBeGreaterThanOrEqual(sentAt);
+      expect(last).toBeLessThanOrEqual(Date.now());
+      expect(html).toMatch(/last data <time data-last-data="\d+" datetime="[^"]+">\d+ s ago<\/time>/);
+    }
+
+    // The links lead to the model's drift report and SLO status.
+    const href = (html: string, cls: string) =>
+      new RegExp(`<a class="${cls}" href="([^"]+)"`).exec(html)?.[1];
+    expect(href(calmCard, "drift-report")).toBe("/api/v1/models/calm/drift");
+    expect(href(calmCard, "slo-report")).toBeUndefined();
+    expect(href(troubledCard, "drift-report")).toBe("/api/v1/models/troubled/drift");
+    expect(href(troubledCard, "slo-report")).toBe("/api/v1/models/troubled/slo");
+    const drift = await fetch(`${c.query}${href(troubledCard, "drift-report")}`);
+    expect(drift.status).toBe(200);
+    expect(((await drift.json()) as { features: Array<{ feature: string }> }).features[0].feature).toBe("x");
+    const slo = await fetch(`${c.query}${href(troubledCard, "slo-report")}`);
+    expect(slo.status).toBe(200);
+    const objectives = ((await slo.json()) as { objectives: Array<{ name: string }> }).objectives;
+    expect(objectives.map((o) => o.name)).toEqual(["availability", "accuracy"]);
 
     const shot = join(c.dir, "status.png");
     chromium(["--window-size=1200,900", `--screenshot=${shot}`, `${c.query}/`]);

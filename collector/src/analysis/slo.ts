@@ -1,9 +1,10 @@
 // Service level objectives per model: compliance over the SLO period, error
-// budget remaining, and burn rates over the multi-window pairs (5m, 30m, 1h,
-// 6h, 1d, 3d). Each objective counts (bad, total) events into three rings of
-// different resolution — 10 s slots for the last hour, 5 min slots for three
-// days, 1 h slots for the period — so memory per objective is fixed (about
-// 24 KB) whatever the traffic, and a window is a sum of whole slots.
+// budget remaining, and burn rates over the windows of the burn-rate alerts
+// (5m, 30m, 1h, 2h, 6h, 1d, 3d). Each objective counts (bad, total) events
+// into three rings of different resolution — 10 s slots for the last hour,
+// 5 min slots for three days, 1 h slots for the period — so memory per
+// objective is fixed (about 24 KB) whatever the traffic, and a window is a
+// sum of whole slots.
 
 import { burnRate, errorBudgetRemaining, errorRatio } from "@mlwatch/stats";
 import type { SloObjective } from "../config/config.js";
@@ -13,6 +14,7 @@ export const SLO_WINDOWS: ReadonlyArray<[string, number]> = [
   ["5m", 300],
   ["30m", 1800],
   ["1h", 3600],
+  ["2h", 7200],
   ["6h", 21_600],
   ["1d", 86_400],
   ["3d", 259_200],
@@ -113,6 +115,12 @@ export interface ObjectiveStatus {
   met: boolean | null;
   /** 1 untouched, 0 spent, negative overspent; event objectives only. */
   errorBudgetRemaining: number | null;
+  /** SLO period the budget is counted over. */
+  periodSeconds: number;
+  /** Latency objectives: the threshold a request must finish within. */
+  thresholdSeconds?: number;
+  /** Accuracy objectives: the segment whose labelled predictions count (absent: every segment). */
+  segment?: string;
   windows: Array<{ window: string; sli: number | null; burnRate: number | null; events: number }>;
 }
 
@@ -168,7 +176,18 @@ export class ModelSlo {
         met = sli === null ? null : sli >= target;
         budget = total > 0 ? errorBudgetRemaining(errorRatio(bad, total), o.target) : null;
       }
-      return { name: o.name, kind: o.kind, target, sli, met, errorBudgetRemaining: budget, windows };
+      return {
+        name: o.name,
+        kind: o.kind,
+        target,
+        sli,
+        met,
+        errorBudgetRemaining: budget,
+        periodSeconds: this.periodSeconds,
+        ...(o.kind === "latency" ? { thresholdSeconds: o.thresholdSeconds } : {}),
+        ...(o.kind === "accuracy" && o.segment !== undefined ? { segment: o.segment } : {}),
+        windows,
+      };
     });
   }
 

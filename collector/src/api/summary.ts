@@ -1,13 +1,34 @@
 // Per-model health summary over the current window: the "is it healthy in
-// five seconds" view behind the status page, the JSON API and the demo.
+// five seconds" view behind the status page, the JSON API and the demo, with
+// the health the shipped alert rules would give it (health.ts).
 
 import { Instruments, type Severity } from "@mlwatch/semconv";
 import { ExpHistogram } from "@mlwatch/stats";
+import type { ObjectiveStatus } from "../analysis/slo.js";
 import type { AnalysisSnapshot } from "../analysis/snapshot.js";
 import type { ModelStore } from "../store/model-store.js";
+import { judgeHealth, type ModelHealth } from "./health.js";
 
-export interface ModelSummary {
+/** What the collector knows of a model besides its series. */
+export interface ModelFacts {
+  /** When new values of the model last arrived (receive time); null: not since the collector started. */
+  lastDataMs: number | null;
+  /** When new requests of the model last arrived; null: not since the collector started. */
+  lastRequestMs: number | null;
+  collectorStartedMs: number;
+  /** The model has SLOs in the collector's config. */
+  hasSlo: boolean;
+}
+
+/** A model's numbers over the window: what its health is judged from. */
+export interface ModelSignals {
   model: string;
+  /** When the summary was made. */
+  atMs: number;
+  lastDataAtMs: number | null;
+  lastRequestAtMs: number | null;
+  collectorStartedAtMs: number;
+  hasSlo: boolean;
   versions: string[];
   windowSeconds: number;
   /** Requests since the collector started. */
@@ -38,14 +59,13 @@ export interface ModelSummary {
   accuracyLastLabels: Array<{ segment: string; accuracy: number | null; labels: number }>;
   lowConfidenceShare: number | null;
   estimatedAccuracy: number | null;
-  slo: Array<{
-    name: string;
-    kind: string;
-    target: number;
-    sli: number | null;
-    met: boolean | null;
-    errorBudgetRemaining: number | null;
-  }>;
+  /** The model's SLOs in the collector's config, with burn rates per window. */
+  slo: ObjectiveStatus[];
+}
+
+export interface ModelSummary extends ModelSignals {
+  /** Health as the shipped alert rules would judge these numbers (see health.ts). */
+  health: ModelHealth;
 }
 
 const ORDER: Severity[] = ["none", "info", "warning", "critical"];
@@ -56,6 +76,7 @@ export function summarize(
   model: string,
   nowMs: number,
   windowSeconds: number,
+  facts: ModelFacts,
 ): ModelSummary {
   const I = Instruments;
   const versions = new Set<string>();
@@ -108,8 +129,13 @@ export function summarize(
   let worstDrift: Severity = "none";
   for (const r of drift)
     if (r.severity && ORDER.indexOf(r.severity) > ORDER.indexOf(worstDrift)) worstDrift = r.severity;
-  return {
+  const signals: ModelSignals = {
     model,
+    atMs: nowMs,
+    lastDataAtMs: facts.lastDataMs,
+    lastRequestAtMs: facts.lastRequestMs,
+    collectorStartedAtMs: facts.collectorStartedMs,
+    hasSlo: facts.hasSlo,
     versions: [...versions].sort(),
     windowSeconds,
     requestsTotal,
@@ -142,13 +168,7 @@ export function summarize(
       })),
     lowConfidenceShare: quality?.lowConfidenceShare ?? null,
     estimatedAccuracy: quality?.estimatedAccuracy ?? null,
-    slo: (snapshot.slo.get(model) ?? []).map((o) => ({
-      name: o.name,
-      kind: o.kind,
-      target: o.target,
-      sli: o.sli,
-      met: o.met,
-      errorBudgetRemaining: o.errorBudgetRemaining,
-    })),
+    slo: snapshot.slo.get(model) ?? [],
   };
+  return { ...signals, health: judgeHealth(signals) };
 }

@@ -2,7 +2,7 @@
 // reference design's Prometheus names, the analysis results, and the
 // collector's own health.
 
-import { Derived, type InstrumentSpec, Instruments } from "@mlwatch/semconv";
+import { Derived, type InstrumentSpec, Instruments, SeverityLevel } from "@mlwatch/semconv";
 import type { ExpHistogram } from "@mlwatch/stats";
 import type { FeedbackJoiner } from "../analysis/feedback.js";
 import type { AnalysisSnapshot } from "../analysis/snapshot.js";
@@ -19,7 +19,6 @@ export interface SelfStats {
   startedAtMs: number;
 }
 
-const SEVERITY_LEVEL = { none: 0, info: 1, warning: 2, critical: 3 } as const;
 const QUANTILES = [0.5, 0.95, 0.99] as const;
 
 /** Writes one gauge family from rows, skipping rows without a value; nothing when no row has one. */
@@ -98,7 +97,7 @@ function analysisFamilies(x: Exposition, a: AnalysisSnapshot): void {
     r.score?.pValue != null ? [feature(r), r.score.pValue] : undefined,
   );
   gauges(x, D.dataDriftSeverity, a.drift, (r) =>
-    r.score ? [feature(r), SEVERITY_LEVEL[r.score.severity]] : undefined,
+    r.score ? [feature(r), SeverityLevel[r.score.severity]] : undefined,
   );
 
   const model = (m: string) => ({ model_name: m });
@@ -109,7 +108,7 @@ function analysisFamilies(x: Exposition, a: AnalysisSnapshot): void {
     r.classPsi !== null ? [model(r.model), r.classPsi] : undefined,
   );
   gauges(x, D.conceptDriftSeverity, a.concept, (r) =>
-    r.severity ? [model(r.model), SEVERITY_LEVEL[r.severity]] : undefined,
+    r.severity ? [model(r.model), SeverityLevel[r.severity]] : undefined,
   );
 
   gauges(x, D.accuracyBySegment, a.accuracy, (r) =>

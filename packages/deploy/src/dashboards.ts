@@ -222,13 +222,13 @@ function p95Objective(model = MODEL) {
 function health(spec: SloSpec, s: TimeScale): Dashboard {
   const g = new Grid();
   const d = base(PAGES.health, s);
-  const err = THRESHOLDS.errorRate;
-  const lat = THRESHOLDS.latencyP95;
+  const err = THRESHOLDS.errorRate.tiers;
+  const lat = THRESHOLDS.latencyP95.tiers;
   const accuracyWarning = Math.max(
     ...[spec.defaults, ...Object.values(spec.models)].flatMap((m) =>
       m.objectives.flatMap((o) => (o.kind === "accuracy" ? [o.target] : [])),
     ),
-    THRESHOLDS.accuracyCritical.ratio,
+    THRESHOLDS.accuracy.critical.ratio,
   );
   g.row(d, "Is it healthy?");
   d.withPanel(
@@ -279,7 +279,7 @@ function health(spec: SloSpec, s: TimeScale): Dashboard {
     statPanel(g, 6, 7)
       .title("Accuracy (labelled sample)")
       .description(
-        `Share of correct predictions among those with known truth in segment ${DEFAULT_ACCURACY_SEGMENT}: pages below ${num(THRESHOLDS.accuracyCritical.ratio * 100)}%.`,
+        `Share of correct predictions among those with known truth in segment ${DEFAULT_ACCURACY_SEGMENT}: pages below ${num(THRESHOLDS.accuracy.critical.ratio * 100)}%.`,
       )
       .unit("percentunit")
       .decimals(1)
@@ -287,7 +287,7 @@ function health(spec: SloSpec, s: TimeScale): Dashboard {
       .max(1)
       .noValue("no labels yet")
       .thresholds(
-        steps([null, C.critical], [THRESHOLDS.accuracyCritical.ratio, C.warning], [accuracyWarning, C.ok]),
+        steps([null, C.critical], [THRESHOLDS.accuracy.critical.ratio, C.warning], [accuracyWarning, C.ok]),
       )
       .withTarget(
         query(
@@ -449,7 +449,7 @@ function quality(s: TimeScale): Dashboard {
     .colorScheme(new FieldColorBuilder().mode(FieldColorModeId.ContinuousBlPu));
   for (let i = 0; i < 10; i++) dist.withTarget(decile(i));
   d.withPanel(dist);
-  const lc = THRESHOLDS.lowConfidenceShare;
+  const lc = THRESHOLDS.lowConfidenceShare.tiers[0];
   d.withPanel(
     tsPanel(g, 12, 8)
       .title(`Low-confidence share (${s.d("1h")})`)
@@ -480,7 +480,7 @@ function quality(s: TimeScale): Dashboard {
       .min(0)
       .max(1)
       .thresholdsStyle(thresholdLines())
-      .thresholds(steps([null, C.critical], [THRESHOLDS.accuracyCritical.ratio, C.warning], [0.85, C.ok]))
+      .thresholds(steps([null, C.critical], [THRESHOLDS.accuracy.critical.ratio, C.warning], [0.85, C.ok]))
       .withTarget(query(`min by (${L.segment}) (${M.accuracy}{${MODEL}})`, `{{${L.segment}}}`)),
   );
   d.withPanel(
@@ -556,7 +556,7 @@ function drift(s: TimeScale): Dashboard {
       .withTarget(query(`max by (${L.feature}) (${M.driftSamples}{${MODEL}})`, `{{${L.feature}}}`)),
   );
   g.row(d, "Concept drift and distributions");
-  const cd = THRESHOLDS.conceptDriftPsi;
+  const cd = THRESHOLDS.conceptDriftPsi.tiers;
   d.withPanel(
     tsPanel(g, 16, 8)
       .title("Concept drift: PSI of the confidence distribution")

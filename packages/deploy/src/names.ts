@@ -1,7 +1,7 @@
 // Names the generated artefacts share: Prometheus job, recording rules,
 // alerts, severities. Metric and label names come from @mlwatch/semconv.
 
-import { Attr, Derived, Instruments, PromLabel } from "@mlwatch/semconv";
+import { AlertNames, type AlertSeverity, Attr, Derived, Instruments, PromLabel } from "@mlwatch/semconv";
 
 /** Prometheus job that scrapes the collector's /metrics. */
 export const COLLECTOR_JOB = "mlwatch-collector";
@@ -64,21 +64,11 @@ export const R = {
 /** Windows the SLO indicators are recorded over (the burn-rate policy's long and short windows). */
 export const SLO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
 
-export const ALERTS = {
-  highErrorRate: "HighErrorRate",
-  highLatency: "HighLatencyP95",
-  dataDrift: "DataDriftDetected",
-  conceptDrift: "ConceptDriftDetected",
-  lowAccuracy: "LowModelAccuracy",
-  lowConfidence: "HighLowConfidencePredictions",
-  errorBudgetBurn: "ErrorBudgetBurn",
-  latencyBudgetBurn: "LatencyBudgetBurn",
-  noData: "ModelNoData",
-  collectorDown: "CollectorDown",
-} as const;
-export type AlertName = (typeof ALERTS)[keyof typeof ALERTS];
+/** Alert names, from the shared threshold table in @mlwatch/semconv. */
+export const ALERTS = AlertNames;
+export type { AlertName } from "@mlwatch/semconv";
 
-export type Severity = "critical" | "warning" | "info";
+export type Severity = AlertSeverity;
 export const SEVERITIES: readonly Severity[] = ["critical", "warning", "info"];
 
 /** Dashboard colours per severity (and for "healthy"). */

@@ -405,7 +405,7 @@ class TestBuilder {
       for (const o of sc.slo.objectives) {
         if (o.kind !== "accuracy") continue;
         const model = this.modelOf(sc);
-        const crit = THRESHOLDS.accuracyCritical.ratio;
+        const crit = THRESHOLDS.accuracy.critical.ratio;
         const hasWarning = o.target > crit;
         const labels = { [L.model]: model, [L.segment]: o.segment };
         const a = (sev: Severity, v: number) =>
@@ -445,7 +445,7 @@ class TestBuilder {
         tests.push(run(`accuracy exactly at the target ${o.target} is silent`, o.target, []));
         tests.push(run("accuracy 0.99 is silent", 0.99, []));
         tests.push({
-          name: `${sc.key}: a critical accuracy waits ${THRESHOLDS.accuracyCritical.for}`,
+          name: `${sc.key}: a critical accuracy waits ${THRESHOLDS.accuracy.critical.for}`,
           interval: "1m",
           input_series: [
             {

@@ -6,8 +6,9 @@
 // versions and endpoints never split or duplicate an alert, and carries a
 // severity, a summary, a description with the value and a runbook link.
 
+import { AlertThresholds } from "@mlwatch/semconv";
 import { TimeScale } from "./duration.js";
-import { ALERTS, type AlertName, COLLECTOR_JOB, L, M, R, type Severity, SLO_WINDOWS } from "./names.js";
+import { type AlertName, COLLECTOR_JOB, L, M, R, type Severity, SLO_WINDOWS } from "./names.js";
 import { eq, notIn, num, sel, str } from "./promql.js";
 import {
   BURN_POLICY,
@@ -67,36 +68,8 @@ export interface RuleOptions {
 /** Rule group names; the SLO group comes first so the objectives exist when the main group reads them. */
 export const GROUPS = { slo: "mlwatch-slo", period: "mlwatch-slo-period", main: "mlwatch" } as const;
 
-/** The reference design's thresholds. */
-export const THRESHOLDS = {
-  errorRate: [
-    { severity: "critical", ratio: 0.05, for: "5m" },
-    { severity: "warning", ratio: 0.02, for: "10m" },
-    { severity: "info", ratio: 0.01, for: "15m" },
-  ],
-  /** p95 latency as a multiple of the model's latency objective. */
-  latencyP95: [
-    { severity: "critical", times: 2, for: "10m" },
-    { severity: "warning", times: 1.5, for: "15m" },
-    { severity: "info", times: 1, for: "30m" },
-  ],
-  /** On the collector's per-feature drift severity (KS D ≥ 0.15 warning, ≥ 0.1 info by default). */
-  dataDrift: [
-    { severity: "warning", level: 2, name: "warning", for: "1h" },
-    { severity: "info", level: 1, name: "info", for: "1h" },
-  ],
-  conceptDriftPsi: [
-    { severity: "warning", psi: 0.2, for: "1h" },
-    { severity: "info", psi: 0.1, for: "1h" },
-  ],
-  /** Accuracy below this pages; below the objective's target opens a warning. */
-  accuracyCritical: { ratio: 0.7, for: "30m" },
-  accuracyWarningFor: "1h",
-  lowConfidenceShare: { severity: "warning", ratio: 0.2, for: "1h" },
-  collectorDownFor: "2m",
-  noData: { window: "10m", criticalFor: "5m", infoFor: "10m" },
-  burnFor: { critical: "2m", warning: "15m" },
-} as const satisfies Record<string, unknown>;
+/** The alert thresholds, shared with the collector's status page (see @mlwatch/semconv alerts.ts). */
+export const THRESHOLDS = AlertThresholds;
 
 const pct = (ratio: number) => `${num(ratio * 100)}%`;
 const model = { label: L.model } as const;
@@ -196,12 +169,13 @@ class Builder {
   thresholdAlerts(): RuleGroup {
     const rules: AlertRule[] = [];
     const w5 = this.s.d("5m");
-    for (const t of THRESHOLDS.errorRate) {
+    const er = THRESHOLDS.errorRate;
+    for (const t of er.tiers) {
       rules.push(
         this.alert({
-          alert: ALERTS.highErrorRate,
+          alert: er.alert,
           severity: t.severity,
-          expr: `${R.errorRatio5m} > ${num(t.ratio)}`,
+          expr: `${R.errorRatio5m} ${er.op} ${num(t.ratio)}`,
           for: t.for,
           summary: [`Error rate above ${pct(t.ratio)} on model `, model],
           description: [
@@ -214,13 +188,14 @@ class Builder {
         }),
       );
     }
-    for (const t of THRESHOLDS.latencyP95) {
+    const lat = THRESHOLDS.latencyP95;
+    for (const t of lat.tiers) {
       const objective = `min by (${L.model}) (${R.sloLatencyThreshold})`;
       rules.push(
         this.alert({
-          alert: ALERTS.highLatency,
+          alert: lat.alert,
           severity: t.severity,
-          expr: `${R.latencyP95} > on (${L.model}) group_left () (${num(t.times)} * ${objective})`,
+          expr: `${R.latencyP95} ${lat.op} on (${L.model}) group_left () (${num(t.times)} * ${objective})`,
           for: t.for,
           summary: [`p95 latency above ${num(t.times)}× the objective on model `, model],
           description: [
@@ -236,15 +211,16 @@ class Builder {
         }),
       );
     }
-    for (const t of THRESHOLDS.dataDrift) {
+    const dd = THRESHOLDS.dataDrift;
+    for (const t of dd.tiers) {
       const by = `${L.model}, ${L.feature}`;
       rules.push(
         this.alert({
-          alert: ALERTS.dataDrift,
+          alert: dd.alert,
           severity: t.severity,
           // Severity comes from the collector, which applies each feature's drift method and thresholds
           // (KS D: 0.1 info, 0.15 warning, 0.25 critical); the value shown is the score itself.
-          expr: `max by (${by}) (${M.driftScore}) and on (${by}) (max by (${by}) (${M.driftSeverity}) >= ${t.level})`,
+          expr: `max by (${by}) (${M.driftScore}) and on (${by}) (max by (${by}) (${M.driftSeverity}) ${dd.op} ${t.level})`,
           for: t.for,
           summary: ["Input drift on feature ", { label: L.feature }, " of model ", model],
           description: [
@@ -260,12 +236,13 @@ class Builder {
         }),
       );
     }
-    for (const t of THRESHOLDS.conceptDriftPsi) {
+    const cd = THRESHOLDS.conceptDriftPsi;
+    for (const t of cd.tiers) {
       rules.push(
         this.alert({
-          alert: ALERTS.conceptDrift,
+          alert: cd.alert,
           severity: t.severity,
-          expr: `max by (${L.model}) (${M.conceptPsi}) >= ${num(t.psi)}`,
+          expr: `max by (${L.model}) (${M.conceptPsi}) ${cd.op} ${num(t.psi)}`,
           for: t.for,
           summary: ["Prediction confidence distribution shifted on model ", model],
           description: [
@@ -279,37 +256,38 @@ class Builder {
         }),
       );
     }
-    const lc = THRESHOLDS.lowConfidenceShare;
-    rules.push(
-      this.alert({
-        alert: ALERTS.lowConfidence,
-        severity: lc.severity,
-        expr: `${R.lowConfidenceRatio1h} > ${num(lc.ratio)}`,
-        for: lc.for,
-        summary: ["Many low-confidence predictions on model ", model],
-        description: [
-          { value: "percent" },
-          " of the predictions of model ",
-          model,
-          ` over the last ${this.s.d("1h")} had confidence below `,
-          { label: L.threshold },
-          ` (warning above ${pct(lc.ratio)} for ${this.s.d(lc.for)}).`,
-        ],
-        signals: [R.lowConfidenceRatio1h],
-      }),
-    );
+    const lcs = THRESHOLDS.lowConfidenceShare;
+    for (const lc of lcs.tiers)
+      rules.push(
+        this.alert({
+          alert: lcs.alert,
+          severity: lc.severity,
+          expr: `${R.lowConfidenceRatio1h} ${lcs.op} ${num(lc.ratio)}`,
+          for: lc.for,
+          summary: ["Many low-confidence predictions on model ", model],
+          description: [
+            { value: "percent" },
+            " of the predictions of model ",
+            model,
+            ` over the last ${this.s.d("1h")} had confidence below `,
+            { label: L.threshold },
+            ` (warning above ${pct(lc.ratio)} for ${this.s.d(lc.for)}).`,
+          ],
+          signals: [R.lowConfidenceRatio1h],
+        }),
+      );
     const up = sel("up", [eq("job", COLLECTOR_JOB)]);
     rules.push(
       this.alert({
-        alert: ALERTS.collectorDown,
+        alert: THRESHOLDS.collectorDown.alert,
         severity: "critical",
         expr: `${up} == 0`,
-        for: THRESHOLDS.collectorDownFor,
+        for: THRESHOLDS.collectorDown.for,
         summary: ["mlwatch collector is down"],
         description: [
           "Prometheus cannot scrape the mlwatch collector at ",
           { label: "instance" },
-          ` for ${this.s.d(THRESHOLDS.collectorDownFor)}: no model metrics are collected and the other mlwatch alerts cannot fire.`,
+          ` for ${this.s.d(THRESHOLDS.collectorDown.for)}: no model metrics are collected and the other mlwatch alerts cannot fire.`,
         ],
         signals: [up],
       }),
@@ -416,7 +394,7 @@ class Builder {
   burnAlerts(o: Objective, sc: Scope): AlertRule[] {
     const budget = errorBudget(o);
     const latency = o.kind === "latency";
-    const name = latency ? ALERTS.latencyBudgetBurn : ALERTS.errorBudgetBurn;
+    const name = latency ? THRESHOLDS.burn.alerts.latency : THRESHOLDS.burn.alerts.errors;
     const series = (w: string) =>
       sel(latency ? R.sloSlow(w) : R.sloErrors(w), [eq("slo", o.name), ...sc.matchers]);
     const out: AlertRule[] = [];
@@ -424,7 +402,8 @@ class Builder {
       const rows = BURN_POLICY.filter((r) => r.severity === severity);
       const pairs = rows.map((r) => {
         const f = num(burnFactor(r, sc.slo.periodSeconds));
-        return `(${series(r.long)} / ${num(budget)} > ${f} and ${series(r.short)} / ${num(budget)} > ${f})`;
+        const op = THRESHOLDS.burn.op;
+        return `(${series(r.long)} / ${num(budget)} ${op} ${f} and ${series(r.short)} / ${num(budget)} ${op} ${f})`;
       });
       const policy = rows
         .map(
@@ -445,7 +424,7 @@ class Builder {
           scope: sc.key,
           labels: { ...sc.labels, slo: o.name },
           expr: pairs.join("\nor\n"),
-          for: THRESHOLDS.burnFor[severity],
+          for: THRESHOLDS.burn.for[severity],
           summary: [
             severity === "critical" ? "Fast" : "Steady",
             ` burn of the ${o.name} error budget of model `,
@@ -468,7 +447,8 @@ class Builder {
   accuracyAlerts(o: Extract<Objective, { kind: "accuracy" }>, sc: Scope): AlertRule[] {
     const by = `${L.model}, ${L.segment}`;
     const acc = `min by (${by}) (${sel(M.accuracy, [...sc.matchers, eq(L.segment, o.segment)])})`;
-    const crit = THRESHOLDS.accuracyCritical;
+    const rule = THRESHOLDS.accuracy;
+    const crit = rule.critical;
     const tiers: Array<{ severity: Severity; ratio: number; for: string; what: string }> = [
       { severity: "critical", ratio: crit.ratio, for: crit.for, what: "critical below" },
     ];
@@ -476,16 +456,16 @@ class Builder {
       tiers.push({
         severity: "warning",
         ratio: o.target,
-        for: THRESHOLDS.accuracyWarningFor,
+        for: rule.warningFor,
         what: `objective ${o.name}:`,
       });
     return tiers.map((t) =>
       this.alert({
-        alert: ALERTS.lowAccuracy,
+        alert: rule.alert,
         severity: t.severity,
         scope: sc.key,
         labels: sc.labels,
-        expr: `${acc} < ${num(t.ratio)}`,
+        expr: `${acc} ${rule.op} ${num(t.ratio)}`,
         for: t.for,
         summary: [`Accuracy below ${pct(t.ratio)} on model `, model],
         description: [
@@ -511,7 +491,7 @@ class Builder {
       // A model with SLOs must report: absent_over_time also catches a model whose series vanished
       // (or never appeared), and takes its model_name from the equality matcher.
       return this.alert({
-        alert: ALERTS.noData,
+        alert: t.alert,
         severity: "critical",
         scope: sc.key,
         labels: sc.labels,
@@ -527,7 +507,7 @@ class Builder {
       });
     }
     return this.alert({
-      alert: ALERTS.noData,
+      alert: t.alert,
       severity: "info",
       scope: sc.key,
       expr: zero,

@@ -2,7 +2,15 @@
 // shape is the collector config's `models.<name>.slo` block, so one file can
 // serve both, plus `defaults` for every model not listed.
 
-import { DefaultLatencyBuckets } from "@mlwatch/semconv";
+import {
+  AlertThresholds,
+  type BurnPolicyRow,
+  burnFactor,
+  DefaultAccuracySegment,
+  DefaultLatencyBuckets,
+  DefaultObjectives,
+  roundNoise,
+} from "@mlwatch/semconv";
 import { parse as parseYaml } from "yaml";
 import { parseDuration } from "./duration.js";
 
@@ -34,15 +42,16 @@ export interface SloSpec {
 }
 
 /** Segment the collector counts labelled predictions under by default. */
-export const DEFAULT_ACCURACY_SEGMENT = "ground_truth_sample";
+export const DEFAULT_ACCURACY_SEGMENT = DefaultAccuracySegment;
 
 /** Spec used when no file is given: the reference design's SLOs. */
+const D = DefaultObjectives;
 export const DEFAULT_SLO_YAML = `defaults:
-  period: 30d
+  period: ${D.period}
   objectives:
-    - { name: availability, kind: availability, target: 0.99 }
-    - { name: latency, kind: latency, target: 0.95, thresholdSeconds: 0.5 }
-    - { name: accuracy, kind: accuracy, target: 0.85 }
+    - { name: availability, kind: availability, target: ${D.availability.target} }
+    - { name: latency, kind: latency, target: ${D.latency.target}, thresholdSeconds: ${D.latency.thresholdSeconds} }
+    - { name: accuracy, kind: accuracy, target: ${D.accuracy.target} }
 `;
 
 export class SloSpecError extends Error {
@@ -211,30 +220,10 @@ export function goodTarget(o: Objective): number {
 /** Share of requests allowed to be bad under an objective (the error budget as a ratio). */
 export function errorBudget(o: Objective): number {
   if (o.kind === "availability" || o.kind === "error_rate" || o.kind === "latency")
-    return round(1 - o.target);
+    return roundNoise(1 - o.target);
   throw new Error(`objective ${o.name} (${o.kind}) has no request error budget`);
 }
 
-/**
- * The multiwindow, multi-burn-rate policy of the Google SRE workbook: alert
- * when a share of the period's error budget would be spent within the long
- * window, confirmed by the short window (which also makes the alert stop
- * soon after the burning stops). For a 30-day period the factors are 14.4,
- * 6, 3 and 1.
- */
-export const BURN_POLICY = [
-  { severity: "critical", long: "1h", short: "5m", budgetShare: 0.02 },
-  { severity: "critical", long: "6h", short: "30m", budgetShare: 0.05 },
-  { severity: "warning", long: "1d", short: "2h", budgetShare: 0.1 },
-  { severity: "warning", long: "3d", short: "6h", budgetShare: 0.1 },
-] as const;
-
-/** Burn-rate factor for one policy row and period. */
-export function burnFactor(row: (typeof BURN_POLICY)[number], periodSeconds: number): number {
-  return round((row.budgetShare * periodSeconds) / parseDuration(row.long));
-}
-
-/** Rounds away binary noise (0.1 * 720 / 24 = 3.0000000000000004) to 12 significant digits. */
-export function round(v: number): number {
-  return Number(v.toPrecision(12));
-}
+/** The burn-rate policy of the shared threshold table (@mlwatch/semconv), re-exported for the generators. */
+export const BURN_POLICY: readonly BurnPolicyRow[] = AlertThresholds.burn.policy;
+export { burnFactor };

@@ -1,6 +1,9 @@
 // The one source of truth for mlwatch's names: the OTel instrument and
 // attribute names the SDK records, and the Prometheus names and labels the
-// collector exposes for them. Rules, dashboards and docs are generated from here.
+// collector exposes for them. Rules, dashboards and docs are generated from here,
+// and so are the alert thresholds that the rules and the status page share (alerts.ts).
+
+export * from "./alerts.js";
 
 /** OTel attribute keys, as recorded by the SDK. */
 export const Attr = {
