@@ -78,7 +78,7 @@ function main(): number {
     process.stdout.write(`wrote ${relative(process.cwd(), path)}\n`);
   }
   if (values.check && stale > 0) {
-    process.stderr.write(`${stale} generated file(s) out of date: run pnpm generate:deploy\n`);
+    process.stderr.write(`${stale} generated file(s) out of date: run npm run generate:deploy\n`);
     return 1;
   }
   return 0;
