@@ -23,6 +23,7 @@ import { type Config, checkPaths, DEFAULT_STORAGE_PATH, durationSeconds } from "
 import { renderMetrics, type SelfStats } from "./export/metrics.js";
 import { encodeProtobufExposition, storeNativeSource } from "./export/protobuf-exposition.js";
 import type { LogsRequest, MetricsRequest } from "./otlp/types.js";
+import { boundedValue } from "./pipeline/bounded.js";
 import { Normalizer, type Observation } from "./pipeline/normalize.js";
 import { createOtlpReceiver, type IngestResult } from "./receiver/otlp-http.js";
 import { Checkpointer, memoryHorizon } from "./store/checkpoint.js";
@@ -36,6 +37,8 @@ const CONFIDENCE_BOUNDS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
  * Quantiles that coincide (ties: a feature with few distinct values) make one edge, so fewer bins.
  */
 const REPORT_QUANTILES = Array.from({ length: 21 }, (_, i) => i / 20);
+/** Longest model input kept with a sampled prediction for review (longer inputs are cut). */
+const MAX_INPUT_LENGTH = 2048;
 
 export interface Listening {
   otlp: string;
@@ -92,6 +95,7 @@ export class Collector {
       a.sampledPredictions.ttlSeconds * 1000,
       a.accuracy.lastLabels,
       a.accuracy.feedbackSegment,
+      config.limits.maxSeriesPerMetric,
     );
     this.slos = new SloRegistry(config.models, durationSeconds);
     const now = Date.now();
@@ -99,6 +103,7 @@ export class Collector {
     // memory stays bounded whatever the attribute cardinality (the series cap alone does not do that).
     this.normalizer = new Normalizer(memoryHorizon(this.db, BigInt(now) * 1_000_000n), {
       maxStreams: config.limits.maxStreams,
+      modelOf: (attrs) => this.label(String(attrs[Attr.modelName] ?? "")),
       wanted: (name) => instrumentByName.has(name),
       recall: (key) => this.checkpointer.recall(key),
     });
@@ -118,29 +123,43 @@ export class Collector {
   }
 
   private observe(o: Observation, nowMs: number): void {
-    this.store.ingest(o, nowMs);
-    const model = o.attributes[Attr.modelName];
-    if (typeof model === "string") {
-      let seen = this.seen.get(model);
-      if (seen === undefined) {
-        seen = { firstMs: nowMs, lastDataMs: null, lastRequestMs: null };
-        this.seen.set(model, seen);
-      }
-      // A level (requests in flight) is sent again at every export: only new values count as data.
-      if (o.kind === "increment" || (o.kind === "histogram" && o.delta.count > 0)) {
-        seen.lastDataMs = nowMs;
-        if (o.metric === Instruments.requests.name) seen.lastRequestMs = nowMs;
-      }
-    }
+    // Keyed by the model's label as stored (cut to limits.maxLabelLength, or the overflow series'),
+    // not by the attribute as sent: the map then holds no more models than the series do.
+    const model = this.store.ingest(o, nowMs)?.model_name;
+    if (model !== undefined && model !== "") this.markSeen(model, o, nowMs);
     const slo = sloEventsOf(o);
     if (slo) this.slos.record(slo.model, nowMs, slo.events);
   }
+
+  private markSeen(model: string, o: Observation, nowMs: number): void {
+    let seen = this.seen.get(model);
+    if (seen === undefined) {
+      // At most as many models as series can hold; models whose series all gave way go at each pass.
+      if (this.seen.size >= this.maxSeen) return;
+      seen = { firstMs: nowMs, lastDataMs: null, lastRequestMs: null };
+      this.seen.set(model, seen);
+    }
+    // A level (requests in flight) is sent again at every export: only new values count as data.
+    if (o.kind === "increment" || (o.kind === "histogram" && o.delta.count > 0)) {
+      seen.lastDataMs = nowMs;
+      if (o.metric === Instruments.requests.name) seen.lastRequestMs = nowMs;
+    }
+  }
+
+  /** Models the `seen` map holds at most: one per series of every instrument. */
+  private get maxSeen(): number {
+    return this.config.limits.maxSeriesPerMetric * instrumentByName.size;
+  }
+
+  /** A string as a label keeps it: cut to limits.maxLabelLength (pipeline/bounded.ts). */
+  private readonly label = (v: string): string => boundedValue(v, this.config.limits.maxLabelLength);
 
   private reject(reason: string, n = 1): void {
     this.self.rejectedPoints.set(reason, (this.self.rejectedPoints.get(reason) ?? 0) + n);
   }
 
   ingestMetrics(req: MetricsRequest, nowMs = Date.now()): IngestResult {
+    this.store.nextBatch();
     const r = this.normalizer.normalize(req, nowMs, (o) => this.observe(o, nowMs));
     this.store.ignoredPoints += r.ignored;
     for (const x of r.rejected) this.reject(x.reason);
@@ -178,14 +197,20 @@ export class Collector {
             continue;
           }
           const conf = a[Attr.predictionConfidence];
+          // Each of up to analysis.sampledPredictions.maxPending waiting predictions keeps these
+          // strings: they are cut as labels are, so the queue's memory is bounded (docs/collector.md).
+          const label = this.label;
           const p: SampledPrediction = {
-            model,
-            version: String(a[Attr.modelVersion] ?? "unknown"),
-            requestId,
-            predictedClass: String(predicted),
+            model: label(model),
+            version: label(String(a[Attr.modelVersion] ?? "unknown")),
+            requestId: label(requestId),
+            predictedClass: label(String(predicted)),
             confidence: typeof conf === "number" ? conf : undefined,
-            segment: a[Attr.segment] === undefined ? undefined : String(a[Attr.segment]),
-            input: a[Attr.predictionInput] === undefined ? undefined : String(a[Attr.predictionInput]),
+            segment: a[Attr.segment] === undefined ? undefined : label(String(a[Attr.segment])),
+            input:
+              a[Attr.predictionInput] === undefined
+                ? undefined
+                : boundedValue(String(a[Attr.predictionInput]), MAX_INPUT_LENGTH),
             receivedMs: nowMs,
           };
           this.feedback.addSampled(p);
@@ -199,7 +224,12 @@ export class Collector {
   /** Joins labels with sampled predictions; each joined one counts as a correct or incorrect outcome. */
   submitFeedback(items: FeedbackItem[], nowMs = Date.now()): FeedbackOutcome[] {
     return items.map((item) => {
-      const r = this.feedback.feedback(item.requestId, item.label, item.model);
+      const label = this.label;
+      const r = this.feedback.feedback(
+        label(item.requestId),
+        label(item.label),
+        item.model === undefined ? undefined : label(item.model),
+      );
       if (r.status !== "joined") return { requestId: item.requestId, status: "unknown" };
       const attributes = Object.assign(Object.create(null), {
         [Attr.modelName]: r.model,
@@ -233,6 +263,7 @@ export class Collector {
     const cutoff = nowMs - this.config.windows.staleStreamSeconds * 1000;
     this.normalizer.evictStale(cutoff);
     this.store.evictStale(cutoff);
+    for (const model of this.seen.keys()) if (!this.store.hasModel(model)) this.seen.delete(model);
     this.feedback.evictExpired(nowMs);
     this.self.activeStreams = this.normalizer.streamCount;
     return this.snapshot;

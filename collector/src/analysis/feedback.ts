@@ -5,6 +5,8 @@
 // buffer of the last N labels per model and segment. The pending ones are
 // the human review queue (GET /api/v1/reviews).
 
+import { OVERFLOW } from "../store/model-store.js";
+
 export interface SampledPrediction {
   model: string;
   version: string;
@@ -69,6 +71,8 @@ export class FeedbackJoiner {
     private readonly ttlMs: number,
     private readonly lastLabels: number,
     private readonly defaultSegment: string,
+    /** Model × segment pairs with a rolling accuracy at most; later pairs share one overflow pair. */
+    private readonly maxRolling = 10_000,
   ) {}
 
   get pendingCount(): number {
@@ -93,7 +97,8 @@ export class FeedbackJoiner {
     this.forget(requestId);
     const segment = p.segment || this.defaultSegment;
     const correct = p.predictedClass === label;
-    const key = `${p.model}\u0000${segment}`;
+    let key = `${p.model}\u0000${segment}`;
+    if (!this.lastN.has(key) && this.lastN.size >= this.maxRolling) key = `${OVERFLOW}\u0000${OVERFLOW}`;
     let buf = this.lastN.get(key);
     if (!buf) {
       buf = new LastN(this.lastLabels);

@@ -161,6 +161,11 @@ export const ConfigSchema = z
           .default(64 * 1024 * 1024),
         /** Requests decoded at once; more get 429 with Retry-After. */
         maxConcurrentRequests: z.number().int().positive().default(64),
+        /**
+         * Longest time a client may take to send a request, headers and body (Node's headersTimeout and
+         * requestTimeout): a slower one is answered 408 and its connection closed.
+         */
+        requestTimeoutSeconds: z.number().positive().default(30),
         /** When set, requests must carry "Authorization: Bearer <token>". */
         bearerToken: z.string().min(1).optional(),
       })
@@ -249,6 +254,11 @@ export const ConfigSchema = z
          * past this new cumulative streams and gauges are rejected ("stream_limit").
          */
         maxStreams: z.number().int().positive().default(500_000),
+        /**
+         * Longest label value kept (model, version, class, feature, segment ...): a longer one is cut to
+         * this many characters, ending in a digest of the whole, so distinct values stay distinct.
+         */
+        maxLabelLength: z.number().int().min(32).max(65_536).default(256),
       })
       .strict()
       .default({}),

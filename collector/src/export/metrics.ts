@@ -180,6 +180,12 @@ function selfFamilies(x: Exposition, self: SelfStats, store: ModelStore, feedbac
       store.ignoredPoints,
     ],
     [
+      "mlwatch_collector_truncated_labels_total",
+      "counter",
+      "Label values cut to limits.maxLabelLength",
+      store.truncatedLabels,
+    ],
+    [
       "mlwatch_collector_pending_reviews",
       "gauge",
       "Sampled predictions waiting for a label",

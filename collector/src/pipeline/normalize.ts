@@ -13,6 +13,7 @@ import {
   Temporality,
 } from "../otlp/types.js";
 import { rewriteBytes } from "../store/byte-room.js";
+import { boundedKeyPart } from "./bounded.js";
 
 /**
  * A slot kept with each tracked replica stream, for whoever consumes its
@@ -68,6 +69,11 @@ export interface NormalizerLimits {
    * duplicate detection.
    */
   maxStreams: number;
+  /**
+   * The model a point's stream counts against, for fair room when the table
+   * is full (see Normalizer.makeRoom). Default: one model for all.
+   */
+  modelOf?: (attrs: Attributes) => string;
   /** The metrics worth tracking; points of others are only counted as ignored. Default: all. */
   wanted?: (metric: string) => boolean;
   /**
@@ -91,6 +97,8 @@ abstract class Tracked implements StreamMemo {
   memo: unknown = undefined;
   /** False once evicted. */
   live = true;
+  /** The model the stream counts against (NormalizerLimits.modelOf); undefined for one restored and not seen since. */
+  model: string | undefined = undefined;
   /** The attributes of the stream's last point, in the order they came. */
   names: readonly string[] = NO_NAMES;
   values: AttrValue[] = [];
@@ -118,6 +126,16 @@ abstract class Tracked implements StreamMemo {
     if (j !== names.length) return false;
     if (Object.isFrozen(attrs)) this.attrs = attrs;
     return true;
+  }
+
+  /**
+   * Keeps nothing of a point's attributes: for a stream whose key is a digest
+   * (attributes too long to keep), so its points are matched by the digest.
+   */
+  forgetAttributes(): void {
+    this.names = NO_NAMES;
+    this.values = [];
+    this.attrs = undefined;
   }
 
   /** Remembers a point's attributes; `shared` is a names array to reuse when it is the same list. */
@@ -148,6 +166,13 @@ const DELTA = new ExpHistogram();
 class StreamState extends Tracked {
   /** In the list of streams changed since the last checkpoint. */
   dirty = false;
+  /** Where the stream is tracked (its metric's streams, under its attributes key), so it can be evicted. */
+  home: MetricStreams | undefined = undefined;
+  homeKey = "";
+  /** True until a second point arrives: a stream sent once (as a flood's are) is the first to give way. */
+  once = true;
+  /** The request that first brought it (Normalizer.requests): a request does not evict its own streams. */
+  bornIn = 0;
   constructor(
     key: string,
     public start: bigint,
@@ -257,6 +282,10 @@ export class Normalizer {
   private readonly restored = new Map<string, StreamState>();
   private streamsTracked = 0;
   private levelsTracked = 0;
+  /** Tracked streams per model (NormalizerLimits.modelOf), restored ones not yet seen aside. */
+  private readonly perModel = new Map<string, number>();
+  /** Tracked counter and histogram streams in the order they were taken in (evicted ones removed lazily). */
+  private admitted: StreamState[] = [];
   /** Streams changed since the last checkpoint, in the order they first changed. */
   private dirty: StreamState[] = [];
   /** The streams of the last takeChanges(), until the next: put back by untake() when the checkpoint failed. */
@@ -285,6 +314,11 @@ export class Normalizer {
     private horizonNs: bigint,
     private readonly limits: NormalizerLimits = { maxStreams: Number.POSITIVE_INFINITY },
   ) {}
+
+  /** Streams evicted to make room for a model with fewer (makeRoom). */
+  evicted = 0;
+  /** Requests normalised so far. */
+  private requests = 0;
 
   get streamCount(): number {
     return this.streamsTracked + this.levelsTracked;
@@ -315,7 +349,7 @@ export class Normalizer {
     if (r !== undefined) {
       this.restored.delete(key);
     } else {
-      if (this.streamsTracked + this.levelsTracked >= this.limits.maxStreams) return undefined;
+      if (!this.makeRoom()) return undefined;
       r = this.unwritten.get(key);
       if (r !== undefined) this.unwritten.delete(key);
       else {
@@ -330,6 +364,7 @@ export class Normalizer {
       this.streamsTracked++;
     }
     ms.streams.set(attrsKey, r);
+    this.admit(r, ms, attrsKey);
     return r;
   }
 
@@ -341,9 +376,9 @@ export class Normalizer {
     this.pKey = undefined;
   }
 
-  /** The current point's attributes key. */
+  /** The current point's attributes key (a digest when the attributes are too long to keep: bounded.ts). */
   private key(): string {
-    if (this.pKey === undefined) this.pKey = attributesKey(this.pAttrs);
+    if (this.pKey === undefined) this.pKey = boundedKeyPart(attributesKey(this.pAttrs));
     return this.pKey;
   }
 
@@ -351,7 +386,8 @@ export class Normalizer {
   private place(t: Tracked): void {
     const ms = this.pMs;
     ms.order[this.pIndex] = t;
-    if (!t.recognises(this.pAttrs)) ms.names = t.remember(this.pAttrs, ms.names);
+    if (this.pKey !== undefined && this.pKey.charCodeAt(0) === 4) t.forgetAttributes();
+    else if (!t.recognises(this.pAttrs)) ms.names = t.remember(this.pAttrs, ms.names);
   }
 
   /** The current point's tracked stream, if any. */
@@ -376,9 +412,71 @@ export class Normalizer {
 
   /** For a current point without a tracked stream: true when it is a level stream already or there is room for one more. */
   private hasRoom(): boolean {
-    return (
-      this.pMs.levels.has(this.key()) || this.streamsTracked + this.levelsTracked < this.limits.maxStreams
-    );
+    return this.pMs.levels.has(this.key()) || this.makeRoom();
+  }
+
+  /** The model the current point's stream counts against. */
+  private currentModel(): string {
+    return this.limits.modelOf?.(this.pAttrs) ?? "";
+  }
+
+  /**
+   * True when the table has room for the current point's new stream, making
+   * it when full: the newest stream of another model that has had only one
+   * point, or whose model holds more streams than the current point's model
+   * plus one, is evicted (of the 256 newest, none taken in by this request).
+   * So a flood of streams sent once (of many model names or of one) and one
+   * model's flood of streams give way to a newcomer, newest first, while
+   * established replicas' streams stay; a model's own flood does not churn
+   * its own streams. An evicted stream's last state is kept for
+   * the checkpoint (forget), so when its replica sends again it is taken
+   * back, and differenced, as long as there is room for it.
+   */
+  private makeRoom(): boolean {
+    if (this.streamsTracked + this.levelsTracked < this.limits.maxStreams) return true;
+    const model = this.currentModel();
+    const mine = this.perModel.get(model) ?? 0;
+    const admitted = this.admitted;
+    while (admitted.length > 0 && !admitted[admitted.length - 1].live) admitted.pop();
+    // Only the newest few are looked at, so a full table costs a bounded scan per new stream.
+    for (let i = admitted.length - 1, seen = 0; i >= 0 && seen < 256; i--) {
+      const s = admitted[i];
+      if (!s.live) continue;
+      seen++;
+      if (s.model === undefined || s.bornIn === this.requests) continue;
+      const sentOnce = s.once && s.model !== model;
+      if (!sentOnce && (this.perModel.get(s.model) ?? 0) <= mine + 1) continue;
+      s.home?.streams.delete(s.homeKey);
+      this.forget(s);
+      this.evicted++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Counts a newly tracked stream against its model; counter and histogram streams become evictable. */
+  private admit(t: Tracked, ms: MetricStreams, attrsKey: string): void {
+    const model = this.currentModel();
+    t.model = model;
+    this.perModel.set(model, (this.perModel.get(model) ?? 0) + 1);
+    if (t instanceof StreamState) {
+      t.bornIn = this.requests;
+      t.home = ms;
+      t.homeKey = attrsKey;
+      this.admitted.push(t);
+      // dead entries are dropped from the end as they are met; the rest, now and then
+      if (this.admitted.length > 2 * this.streamsTracked + 1024)
+        this.admitted = this.admitted.filter((x) => x.live);
+    }
+  }
+
+  /** Uncounts a stream no longer tracked. */
+  private release(t: Tracked): void {
+    if (t.model === undefined) return;
+    const n = (this.perModel.get(t.model) ?? 1) - 1;
+    if (n === 0) this.perModel.delete(t.model);
+    else this.perModel.set(t.model, n);
+    t.model = undefined;
   }
 
   private limitRejection(name: string): Rejection {
@@ -397,14 +495,11 @@ export class Normalizer {
     }
     const ms = this.pMs;
     const key = this.key();
-    if (
-      this.stream(ms, key) === undefined &&
-      this.streamsTracked + this.levelsTracked >= this.limits.maxStreams
-    )
-      return undefined;
+    if (this.stream(ms, key) === undefined && !this.makeRoom()) return undefined;
     const created = new LevelState(flatConcat(ms.prefix, key), nowMs);
     ms.levels.set(key, created);
     this.levelsTracked++;
+    this.admit(created, ms, key);
     this.place(created);
     return created;
   }
@@ -444,11 +539,13 @@ export class Normalizer {
 
   private normalizeInto(out: NormalizeResult, req: MetricsRequest, nowMs: number): void {
     this.pNowNs = BigInt(Math.trunc(nowMs)) * 1_000_000n;
+    this.requests++;
     const wanted = this.limits.wanted;
     for (const rm of req.resourceMetrics) {
-      const resourceKey = attributesKey(rm.resource);
+      // Key parts too long to keep (a resource of 128 attributes of 64 KiB) are kept as digests.
+      const resourceKey = boundedKeyPart(attributesKey(rm.resource));
       for (const sm of rm.scopeMetrics) {
-        const scopeKey = `${resourceKey}\u0003${sm.scope.name}\u0003`;
+        const scopeKey = `${resourceKey}\u0003${boundedKeyPart(sm.scope.name)}\u0003`;
         let scope = this.scopes.get(scopeKey);
         if (scope === undefined) {
           scope = new Map();
@@ -530,6 +627,7 @@ export class Normalizer {
           if (level.seenMs < cutoffMs) {
             ms.levels.delete(k);
             level.live = false;
+            this.release(level);
             this.levelsTracked--;
             n++;
           }
@@ -564,8 +662,17 @@ export class Normalizer {
    */
   private forget(s: StreamState): void {
     s.live = false;
+    this.release(s);
     this.streamsTracked--;
-    if (s.dirty) this.unwritten.set(s.key, s);
+    if (s.dirty) {
+      this.unwritten.set(s.key, s);
+      // Evictions between two checkpoints are bounded by the points sent, not by the table: past
+      // maxStreams, the oldest unwritten states go (their replicas lose replay detection only).
+      if (this.unwritten.size > this.limits.maxStreams) {
+        const oldest = this.unwritten.keys().next().value as string;
+        this.unwritten.delete(oldest);
+      }
+    }
   }
 
   /**
@@ -624,12 +731,14 @@ export class Normalizer {
       state = new StreamState(flatConcat(ms.prefix, key), start, time, last, nowMs);
       ms.streams.set(key, state);
       this.streamsTracked++;
+      this.admit(state, ms, key);
       this.place(state);
     } else {
       state.start = start;
       state.time = time;
       state.last = last;
       state.seenMs = nowMs;
+      state.once = false;
     }
     this.markDirty(state);
     return state;
@@ -768,6 +877,7 @@ export class Normalizer {
         if (delta !== undefined) {
           prev.time = p.timeUnixNano;
           prev.seenMs = nowMs;
+          prev.once = false;
           this.markDirty(prev);
           if (delta !== null)
             this.emit(out, {

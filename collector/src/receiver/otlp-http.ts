@@ -34,6 +34,8 @@ export interface ReceiverOptions {
   maxBodyBytes: number;
   maxDecompressedBytes: number;
   maxConcurrentRequests: number;
+  /** See otlp.requestTimeoutSeconds in the config. */
+  requestTimeoutSeconds: number;
   bearerToken?: string;
   /** The query listener's port, once it listens: named in the answer to requests that belong there. */
   queryPort?: () => number | undefined;
@@ -58,7 +60,42 @@ function contentEncoding(req: IncomingMessage): Encoding | undefined {
   return undefined;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** A request holding one of the maxConcurrentRequests slots while its body arrives. */
+interface Flight {
+  startedMs: number;
+  /** Body bytes received so far. */
+  bytes: number;
+  /** Set once the body is in: from then on the request is being answered, and keeps its slot. */
+  read: boolean;
+  /** Answers 408 and closes the connection, freeing the slot at once. */
+  preempt(): void;
+}
+
+/**
+ * A request may lose its slot to a new one when it has been sending for at
+ * least this long at less than SLOW_BYTES_PER_SECOND: an exporter sends its
+ * body in milliseconds, a client dripping bytes holds the slot for nothing.
+ */
+const SLOW_AFTER_MS = 1000;
+const SLOW_BYTES_PER_SECOND = 16 * 1024;
+
+/** The slowest request still sending its body, if it is slow enough to give its slot away. */
+function slowest(flights: Set<Flight>, nowMs: number): Flight | undefined {
+  let victim: Flight | undefined;
+  let lowest = SLOW_BYTES_PER_SECOND;
+  for (const f of flights) {
+    const ms = nowMs - f.startedMs;
+    if (f.read || ms < SLOW_AFTER_MS) continue;
+    const rate = (f.bytes * 1000) / ms;
+    if (rate < lowest) {
+      lowest = rate;
+      victim = f;
+    }
+  }
+  return victim;
+}
+
+function readBody(req: IncomingMessage, limit: number, flight?: Flight): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > limit) {
@@ -72,6 +109,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on("data", (chunk: Buffer) => {
       if (failed) return;
       size += chunk.length;
+      if (flight) flight.bytes = size;
       if (size > limit) {
         failed = true;
         reject(new HttpError(413, `request body exceeds the limit of ${limit} bytes`));
@@ -126,8 +164,9 @@ function elsewhere(options: ReceiverOptions): string {
 }
 
 export function createOtlpReceiver(options: ReceiverOptions, sink: IngestSink): Server {
-  let inFlight = 0;
-  return createServer((req, res) => {
+  const flights = new Set<Flight>();
+  const timeoutMs = options.requestTimeoutSeconds * 1000;
+  const server = createServer({ requestTimeout: timeoutMs, headersTimeout: timeoutMs }, (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const signal = path === "/v1/metrics" ? "metrics" : path === "/v1/logs" ? "logs" : "other";
     const as = contentEncoding(req) ?? "json";
@@ -167,13 +206,39 @@ export function createOtlpReceiver(options: ReceiverOptions, sink: IngestSink): 
       req.resume();
       return fail(new HttpError(415, "Content-Type must be application/x-protobuf or application/json"));
     }
-    if (inFlight >= options.maxConcurrentRequests) {
-      req.resume();
-      return fail(new HttpError(429, "collector is busy; retry later", { "retry-after": "1" }));
+    if (flights.size >= options.maxConcurrentRequests) {
+      // All slots taken: one held by a client that drips its body gives way; else the newcomer waits.
+      const victim = slowest(flights, Date.now());
+      if (victim === undefined) {
+        req.resume();
+        return fail(new HttpError(429, "collector is busy; retry later", { "retry-after": "1" }));
+      }
+      victim.preempt();
     }
-    inFlight++;
-    readBody(req, options.maxBodyBytes)
-      .then((raw) => decompress(raw, req.headers["content-encoding"], options.maxDecompressedBytes))
+    const flight: Flight = {
+      startedMs: Date.now(),
+      bytes: 0,
+      read: false,
+      preempt() {
+        flights.delete(flight);
+        const ms = Date.now() - flight.startedMs;
+        fail(
+          new HttpError(
+            408,
+            `request body too slow (${flight.bytes} bytes in ${(ms / 1000).toFixed(1)} s); its slot went to another request`,
+            { connection: "close" },
+          ),
+        );
+        res.once("finish", () => req.destroy());
+      },
+    };
+    flights.add(flight);
+    readBody(req, options.maxBodyBytes, flight)
+      .then((raw) => {
+        if (!flights.has(flight)) throw PREEMPTED;
+        flight.read = true;
+        return decompress(raw, req.headers["content-encoding"], options.maxDecompressedBytes);
+      })
       .then((body) => {
         let result: IngestResult;
         try {
@@ -208,9 +273,15 @@ export function createOtlpReceiver(options: ReceiverOptions, sink: IngestSink): 
         sink.countRequest(signal, 200);
         send(res, 200, as, payload);
       })
-      .catch(fail)
+      .catch((e) => {
+        if (e !== PREEMPTED && flights.has(flight)) fail(e);
+      })
       .finally(() => {
-        inFlight--;
+        flights.delete(flight);
       });
   });
+  return server;
 }
+
+/** What a preempted request's body promise ends with: it was answered already. */
+const PREEMPTED = new Error("preempted");

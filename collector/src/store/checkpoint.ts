@@ -64,7 +64,9 @@ export class Checkpointer {
   /** Writes what changed since the last checkpoint; returns the number of rows written. */
   save(nowMs = Date.now()): number {
     const series = this.store.takeDirty();
+    const removed = this.store.takeRemoved();
     const streams = this.normalizer.takeChanges();
+    const dropSeries = this.db.prepare("DELETE FROM series WHERE family = ? AND key = ?");
     const putSeries = this.db.prepare(
       "INSERT INTO series (family, key, body) VALUES (?, ?, ?) ON CONFLICT (family, key) DO UPDATE SET body = excluded.body",
     );
@@ -80,6 +82,9 @@ export class Checkpointer {
     );
     const dropPending = this.db.prepare("DELETE FROM pending WHERE request_id = ?");
     const write = this.db.transaction(() => {
+      // series folded into their overflow series (ModelStore.makeRoom) go in the same transaction as
+      // the overflow series that now holds their counts, so a restart counts them once
+      for (const [family, key] of removed) dropSeries.run(family, key);
       for (const s of series) putSeries.run(s.family, s.key, JSON.stringify(s.body));
       for (const s of streams.changed) putStream.run(s.key, JSON.stringify(s.body), s.body.seenMs);
       if (nowMs - this.lastSweepMs >= SWEEP_MS) {
@@ -95,6 +100,7 @@ export class Checkpointer {
     } catch (e) {
       // nothing was written: what was taken is still to write, series and streams together
       this.store.untake(series);
+      this.store.untakeRemoved(removed);
       this.normalizer.untake();
       throw e;
     }

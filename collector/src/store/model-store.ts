@@ -7,6 +7,7 @@
 import { Attr, type InstrumentSpec, instrumentByName, PromLabel } from "@mlwatch/semconv";
 import { ExpHistogram, type ExpHistogramJSON } from "@mlwatch/stats";
 import type { Attributes } from "../otlp/types.js";
+import { boundedValue } from "../pipeline/bounded.js";
 import type { Observation } from "../pipeline/normalize.js";
 import { addClassicCounts } from "./classic-buckets.js";
 import { HistogramWindow } from "./histogram-window.js";
@@ -17,7 +18,16 @@ export type Labels = Record<string, string>;
 /** Label value of the series that collects data past an instrument's series cap. */
 export const OVERFLOW = "__overflow__";
 
-export interface CounterSeries {
+/** Longest label value kept, unless limits.maxLabelLength says otherwise. */
+const DEFAULT_MAX_LABEL_LENGTH = 256;
+
+/** What every series carries for fair room when its family is full (ModelStore.makeRoom). */
+interface RoomMark {
+  /** True until a second observation arrives: a series made once (as a flood's are) is the first to give way. */
+  once?: boolean;
+}
+
+export interface CounterSeries extends RoomMark {
   kind: "counter";
   labels: Labels;
   /** Sum of all increments since the collector started. */
@@ -27,14 +37,14 @@ export interface CounterSeries {
   window: CountWindow;
 }
 
-export interface LevelSeries {
+export interface LevelSeries extends RoomMark {
   kind: "level";
   labels: Labels;
   /** Latest level reported by each replica stream, with when it was seen. */
   streams: Map<string, { value: number; seenMs: number }>;
 }
 
-export interface HistogramSeries {
+export interface HistogramSeries extends RoomMark {
   kind: "histogram";
   labels: Labels;
   /**
@@ -126,6 +136,12 @@ class Route {
 
 let nextGeneration = 0;
 
+/** A family's series in the order they were made, and how many each model holds: for ModelStore.makeRoom. */
+interface FamilyRoom {
+  made: Array<{ key: string; series: Series; batch: number }>;
+  perModel: Map<string, number>;
+}
+
 /** The key of a label set, joined flat: it is kept for the series' lifetime (see flatConcat in pipeline/normalize.ts). */
 function labelsKey(labels: Labels): string {
   const parts: string[] = [];
@@ -163,6 +179,8 @@ export class ModelStore {
   /** instrument name → series key → series */
   readonly families = new Map<string, Map<string, Series>>();
   ignoredPoints = 0;
+  /** Label values cut to limits.maxLabelLength. */
+  truncatedLabels = 0;
   /** Series changed since the last checkpoint, as [family, key]. */
   private readonly dirty = new Map<Series, [string, string]>();
   /**
@@ -173,6 +191,14 @@ export class ModelStore {
   private generation = nextGeneration++;
   /** How many times the changed series were taken (takeDirty, dumpAll). */
   private checkpoints = 0;
+  /** Per family, for fair room (makeRoom). */
+  private readonly rooms = new Map<string, FamilyRoom>();
+  /** Series given up to make room since the last checkpoint, as [family, key]: their rows go. */
+  private removed: Array<[string, string]> = [];
+  /** Counts requests (nextBatch): a request does not take room from series it made itself. */
+  private batch = 0;
+  /** Series folded into their family's overflow series to make room for a model with fewer. */
+  evictedSeries = 0;
 
   /**
    * @param classicBounds instruments re-exported as classic Prometheus
@@ -191,7 +217,9 @@ export class ModelStore {
   constructor(
     private readonly window: WindowSpec,
     private readonly classicBounds: ReadonlyMap<string, readonly number[]> = new Map(),
-    private readonly limits: { maxSeriesPerMetric: number } = { maxSeriesPerMetric: 10_000 },
+    private readonly limits: { maxSeriesPerMetric: number; maxLabelLength?: number } = {
+      maxSeriesPerMetric: 10_000,
+    },
     private readonly servesCheckpointed = false,
   ) {}
 
@@ -229,7 +257,8 @@ export class ModelStore {
     }
   }
 
-  ingest(obs: Observation, nowMs: number): void {
+  /** Adds an observation to its series; returns the series' labels, or undefined when it was not used. */
+  ingest(obs: Observation, nowMs: number): Labels | undefined {
     const memo = obs.memo;
     let route = memo?.memo;
     // A route checked since the last replacement of a stored series, whose series exists and is not
@@ -242,7 +271,7 @@ export class ModelStore {
     ) {
       this.ingestInto(undefined, route, obs, nowMs);
       this.markDirty(route);
-      return;
+      return route.labels;
     }
     // A route still holds when its series is still the one stored under its key (in this store), and,
     // past the cap, when the stream's own label set still has no series and there is still no room.
@@ -258,7 +287,7 @@ export class ModelStore {
       const fresh = this.route(obs);
       if (fresh === undefined) {
         this.ignoredPoints++;
-        return;
+        return undefined;
       }
       if (memo !== undefined) memo.memo = fresh;
       route = fresh;
@@ -269,6 +298,7 @@ export class ModelStore {
     this.ingestInto(family, r, obs, nowMs);
     r.generation = this.generation;
     this.markDirty(r);
+    return r.labels;
   }
 
   private markDirty(r: Route): void {
@@ -292,7 +322,11 @@ export class ModelStore {
     }
     let key = labelsKey(labels);
     let cappedKey: string | undefined;
-    if (!family.has(key) && family.size >= this.limits.maxSeriesPerMetric) {
+    if (
+      !family.has(key) &&
+      family.size >= this.limits.maxSeriesPerMetric &&
+      !this.makeRoom(spec, family, labels.model_name ?? "")
+    ) {
       // Past the cap every new label set shares one series, so memory stays bounded and totals stay whole.
       cappedKey = key;
       labels = Object.fromEntries(Object.keys(labels).map((k) => [k, OVERFLOW]));
@@ -312,23 +346,14 @@ export class ModelStore {
     obs: Observation,
     nowMs: number,
   ): void {
-    const { spec, key, labels } = route;
+    const { key } = route;
     // A route checked by ingest() holds its series; a new one looks it up.
     let series = route.series ?? (family as Map<string, Series>).get(key);
     route.series = series;
     switch (obs.kind) {
       case "increment": {
-        if (!series) {
-          series = {
-            kind: "counter",
-            labels,
-            total: 0,
-            served: undefined,
-            window: new CountWindow(this.window.slotMs, this.window.slots),
-          };
-          (family as Map<string, Series>).set(key, series);
-          route.series = series;
-        }
+        if (!series) series = this.create(family, route, "counter");
+        else series.once = false;
         if (series.kind !== "counter") {
           this.mismatch();
           return;
@@ -338,11 +363,8 @@ export class ModelStore {
         return;
       }
       case "level": {
-        if (!series) {
-          series = { kind: "level", labels, streams: new Map() };
-          (family as Map<string, Series>).set(key, series);
-          route.series = series;
-        }
+        if (!series) series = this.create(family, route, "level");
+        else series.once = false;
         if (series.kind !== "level") {
           this.mismatch();
           return;
@@ -351,20 +373,8 @@ export class ModelStore {
         return;
       }
       case "histogram": {
-        if (!series) {
-          series = {
-            kind: "histogram",
-            labels,
-            window: new HistogramWindow(this.window.slotMs, this.window.slots),
-          };
-          const bounds = this.classicBounds.get(spec.name);
-          if (bounds) {
-            series.total = new ExpHistogram();
-            series.classic = { bounds, counts: new Array(bounds.length + 1).fill(0) };
-          }
-          (family as Map<string, Series>).set(key, series);
-          route.series = series;
-        }
+        if (!series) series = this.create(family, route, "histogram");
+        else series.once = false;
         if (series.kind !== "histogram") {
           this.mismatch();
           return;
@@ -376,6 +386,148 @@ export class ModelStore {
         return;
       }
     }
+  }
+
+  /** True when some series of `model` is held. */
+  hasModel(model: string): boolean {
+    for (const r of this.rooms.values()) if (r.perModel.has(model)) return true;
+    return false;
+  }
+
+  /** Starts a new request's observations (see makeRoom). */
+  nextBatch(): void {
+    this.batch++;
+  }
+
+  private room(family: string): FamilyRoom {
+    let r = this.rooms.get(family);
+    if (r === undefined) {
+      r = { made: [], perModel: new Map() };
+      this.rooms.set(family, r);
+    }
+    return r;
+  }
+
+  /** Counts a new series against its model in its family's room. */
+  private made(family: string, key: string, series: Series, evictable: boolean): void {
+    const r = this.room(family);
+    const model = series.labels.model_name ?? "";
+    r.perModel.set(model, (r.perModel.get(model) ?? 0) + 1);
+    if (evictable && model !== OVERFLOW) r.made.push({ key, series, batch: this.batch });
+    if (r.made.length > 2 * this.limits.maxSeriesPerMetric + 1024) {
+      const f = this.families.get(family);
+      r.made = r.made.filter((e) => f?.get(e.key) === e.series);
+    }
+  }
+
+  /**
+   * Makes room in a full family for a new series of `model`: the newest
+   * series of another model that had only one observation, or whose model
+   * holds more series here than `model` plus one, is folded into the
+   * family's overflow series (its counts kept there) and given up. So one client's flood of label sets,
+   * of many model names or of one model, gives way to a newcomer, newest
+   * first, while series made before the flood stay. False: no such series
+   * among the newest 256, and the newcomer goes to overflow.
+   */
+  private makeRoom(spec: InstrumentSpec, family: Map<string, Series>, model: string): boolean {
+    const r = this.room(spec.name);
+    const mine = r.perModel.get(model) ?? 0;
+    const made = r.made;
+    const alive = (e: { key: string; series: Series }) => family.get(e.key) === e.series;
+    while (made.length > 0 && !alive(made[made.length - 1])) made.pop();
+    for (let i = made.length - 1, seen = 0; i >= 0 && seen < 256; i--) {
+      const e = made[i];
+      if (!alive(e)) continue;
+      seen++;
+      if (e.batch === this.batch) continue;
+      const theirs = e.series.labels.model_name ?? "";
+      const sentOnce = e.series.once === true && theirs !== model;
+      if (!sentOnce && (r.perModel.get(theirs) ?? 0) <= mine + 1) continue;
+      this.fold(spec, family, e.key, e.series);
+      return true;
+    }
+    return false;
+  }
+
+  /** Moves a series' counts into its family's overflow series and drops it (makeRoom). */
+  private fold(spec: InstrumentSpec, family: Map<string, Series>, key: string, s: Series): void {
+    const labels: Labels = Object.fromEntries(labelKeysOf(spec).map(([, l]) => [l, OVERFLOW]));
+    const okey = labelsKey(labels);
+    let o = family.get(okey);
+    if (o === undefined) {
+      o = this.emptySeries(spec, s.kind, labels);
+      family.set(okey, o);
+      this.made(spec.name, okey, o, false);
+    }
+    const slotMs = this.window.slotMs;
+    if (s.kind === "counter" && o.kind === "counter") {
+      o.total += s.total;
+      for (const x of s.window.toJSON()) o.window.add(x.slot * slotMs, x.value);
+    } else if (s.kind === "histogram" && o.kind === "histogram") {
+      if (s.total) o.total?.merge(s.total);
+      if (s.classic && o.classic)
+        for (let i = 0; i < s.classic.counts.length; i++) o.classic.counts[i] += s.classic.counts[i];
+      for (const x of s.window.toJSON()) o.window.add(x.slot * slotMs, ExpHistogram.fromJSON(x.value));
+    } else if (s.kind === "level" && o.kind === "level") {
+      for (const [k, v] of s.streams) o.streams.set(k, v);
+    }
+    family.delete(key);
+    const r = this.room(spec.name);
+    const model = s.labels.model_name ?? "";
+    const n = (r.perModel.get(model) ?? 1) - 1;
+    if (n === 0) r.perModel.delete(model);
+    else r.perModel.set(model, n);
+    this.dirty.delete(s);
+    this.dirty.set(o, [spec.name, okey]);
+    this.removed.push([spec.name, key]);
+    this.evictedSeries++;
+    // routes to the series given up must be worked out again
+    this.generation = nextGeneration++;
+  }
+
+  private emptySeries(spec: InstrumentSpec, kind: Series["kind"], labels: Labels): Series {
+    if (kind === "counter")
+      return {
+        kind: "counter",
+        labels,
+        total: 0,
+        served: undefined,
+        window: new CountWindow(this.window.slotMs, this.window.slots),
+      };
+    if (kind === "level") return { kind: "level", labels, streams: new Map() };
+    const series: HistogramSeries = {
+      kind: "histogram",
+      labels,
+      window: new HistogramWindow(this.window.slotMs, this.window.slots),
+    };
+    const bounds = this.classicBounds.get(spec.name);
+    if (bounds) {
+      series.total = new ExpHistogram();
+      series.classic = { bounds, counts: new Array(bounds.length + 1).fill(0) };
+    }
+    return series;
+  }
+
+  /** Rows of series given up since the last call (makeRoom), for the checkpoint to delete. */
+  takeRemoved(): Array<[string, string]> {
+    const out = this.removed;
+    this.removed = [];
+    return out;
+  }
+
+  /** After a checkpoint that failed: the rows taken are still to delete. */
+  untakeRemoved(rows: Array<[string, string]>): void {
+    this.removed.push(...rows);
+  }
+
+  /** A new series for a route, in its family. */
+  private create(family: Map<string, Series> | undefined, route: Route, kind: Series["kind"]): Series {
+    const series = this.emptySeries(route.spec, kind, route.labels);
+    series.once = true;
+    (family as Map<string, Series>).set(route.key, series);
+    route.series = series;
+    this.made(route.spec.name, route.key, series, true);
+    return series;
   }
 
   /** Serialises the series changed since the last call, for a checkpoint. */
@@ -438,7 +590,9 @@ export class ModelStore {
         };
       }
     }
+    const replaced = f.get(key);
     f.set(key, series);
+    if (replaced === undefined) this.made(family, key, series, false);
     // routes worked out before may point at the series this one replaced
     this.generation = nextGeneration++;
   }
@@ -479,7 +633,12 @@ export class ModelStore {
     for (let i = 0; i < keys.length; i++) {
       const [attr, label] = keys[i];
       const v = attrs[attr];
-      labels[label] = v === undefined ? "" : String(v);
+      const value = v === undefined ? "" : String(v);
+      const max = this.limits.maxLabelLength ?? DEFAULT_MAX_LABEL_LENGTH;
+      if (value.length > max) {
+        labels[label] = boundedValue(value, max);
+        this.truncatedLabels++;
+      } else labels[label] = value;
     }
     return labels;
   }
