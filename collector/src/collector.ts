@@ -104,6 +104,7 @@ export class Collector {
     this.normalizer = new Normalizer(memoryHorizon(this.db, BigInt(now) * 1_000_000n), {
       maxStreams: config.limits.maxStreams,
       modelOf: (attrs) => this.label(String(attrs[Attr.modelName] ?? "")),
+      onEvictLevel: (memo, key) => this.store.dropLevel(memo, key),
       wanted: (name) => instrumentByName.has(name),
       recall: (key) => this.checkpointer.recall(key),
     });

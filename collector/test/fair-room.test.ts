@@ -175,3 +175,47 @@ describe("a full stream table", () => {
     expect(requestsOf(c, "late")).toBe(9);
   });
 });
+
+describe("a stream table full of gauges", () => {
+  it("gives a flood's gauge streams to a new model's counter, and drops their levels", () => {
+    const c = collector(":memory:", { maxStreams: 4 });
+    const now = T0 + 10;
+    const gauges = (n: number, ms: number): MetricsRequest => ({
+      resourceMetrics: [
+        {
+          resource: attrs({ "service.instance.id": "attacker" }),
+          scopeMetrics: [
+            {
+              scope: { name: "s", version: "" },
+              metrics: [
+                {
+                  name: "ml.requests.in_progress",
+                  unit: "",
+                  description: "",
+                  kind: "gauge",
+                  points: Array.from({ length: n }, (_, i) => ({
+                    attributes: attrs({ "ml.model.name": "flood", x: `g${i}` }),
+                    startTimeUnixNano: 0n,
+                    timeUnixNano: BigInt(ms) * 1_000_000n,
+                    value: 1,
+                  })),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect(c.ingestMetrics(gauges(4, now), now).rejected).toBe(0);
+    const level = () =>
+      sumOf(parseExposition(c.metricsText()), "ml_requests_in_progress", { model_name: "flood" });
+    expect(level()).toBe(4);
+    const late = c.ingestMetrics(
+      requests([["late", "/p", 3]], Temporality.Cumulative, now + 1, "legit"),
+      now + 1,
+    );
+    expect(late.rejected).toBe(0);
+    expect(requestsOf(c, "late")).toBe(3);
+    expect(level()).toBe(3);
+  });
+});

@@ -74,6 +74,11 @@ export interface NormalizerLimits {
    * is full (see Normalizer.makeRoom). Default: one model for all.
    */
   modelOf?: (attrs: Attributes) => string;
+  /**
+   * Told when a level stream is evicted to make room (makeRoom), with the
+   * stream's memo and key, so whoever keeps its level can drop it too.
+   */
+  onEvictLevel?: (memo: StreamMemo, key: string) => void;
   /** The metrics worth tracking; points of others are only counted as ignored. Default: all. */
   wanted?: (metric: string) => boolean;
   /**
@@ -99,6 +104,13 @@ abstract class Tracked implements StreamMemo {
   live = true;
   /** The model the stream counts against (NormalizerLimits.modelOf); undefined for one restored and not seen since. */
   model: string | undefined = undefined;
+  /** Where the stream is tracked (its metric's streams, under its attributes key), so it can be evicted. */
+  home: MetricStreams | undefined = undefined;
+  homeKey = "";
+  /** True until a second point arrives: a stream sent once (as a flood's are) is the first to give way. */
+  once = true;
+  /** The request that first brought it (Normalizer.requests): a request does not evict its own streams. */
+  bornIn = 0;
   /** The attributes of the stream's last point, in the order they came. */
   names: readonly string[] = NO_NAMES;
   values: AttrValue[] = [];
@@ -166,13 +178,6 @@ const DELTA = new ExpHistogram();
 class StreamState extends Tracked {
   /** In the list of streams changed since the last checkpoint. */
   dirty = false;
-  /** Where the stream is tracked (its metric's streams, under its attributes key), so it can be evicted. */
-  home: MetricStreams | undefined = undefined;
-  homeKey = "";
-  /** True until a second point arrives: a stream sent once (as a flood's are) is the first to give way. */
-  once = true;
-  /** The request that first brought it (Normalizer.requests): a request does not evict its own streams. */
-  bornIn = 0;
   constructor(
     key: string,
     public start: bigint,
@@ -284,8 +289,8 @@ export class Normalizer {
   private levelsTracked = 0;
   /** Tracked streams per model (NormalizerLimits.modelOf), restored ones not yet seen aside. */
   private readonly perModel = new Map<string, number>();
-  /** Tracked counter and histogram streams in the order they were taken in (evicted ones removed lazily). */
-  private admitted: StreamState[] = [];
+  /** Tracked streams in the order they were taken in (evicted ones removed lazily). */
+  private admitted: Tracked[] = [];
   /** Streams changed since the last checkpoint, in the order they first changed. */
   private dirty: StreamState[] = [];
   /** The streams of the last takeChanges(), until the next: put back by untake() when the checkpoint failed. */
@@ -446,28 +451,34 @@ export class Normalizer {
       if (s.model === undefined || s.bornIn === this.requests) continue;
       const sentOnce = s.once && s.model !== model;
       if (!sentOnce && (this.perModel.get(s.model) ?? 0) <= mine + 1) continue;
-      s.home?.streams.delete(s.homeKey);
-      this.forget(s);
+      if (s instanceof StreamState) {
+        s.home?.streams.delete(s.homeKey);
+        this.forget(s);
+      } else {
+        s.home?.levels.delete(s.homeKey);
+        s.live = false;
+        this.release(s);
+        this.levelsTracked--;
+        this.limits.onEvictLevel?.(s, s.key);
+      }
       this.evicted++;
       return true;
     }
     return false;
   }
 
-  /** Counts a newly tracked stream against its model; counter and histogram streams become evictable. */
+  /** Counts a newly tracked stream against its model, and makes it evictable (makeRoom). */
   private admit(t: Tracked, ms: MetricStreams, attrsKey: string): void {
     const model = this.currentModel();
     t.model = model;
     this.perModel.set(model, (this.perModel.get(model) ?? 0) + 1);
-    if (t instanceof StreamState) {
-      t.bornIn = this.requests;
-      t.home = ms;
-      t.homeKey = attrsKey;
-      this.admitted.push(t);
-      // dead entries are dropped from the end as they are met; the rest, now and then
-      if (this.admitted.length > 2 * this.streamsTracked + 1024)
-        this.admitted = this.admitted.filter((x) => x.live);
-    }
+    t.bornIn = this.requests;
+    t.home = ms;
+    t.homeKey = attrsKey;
+    this.admitted.push(t);
+    // dead entries are dropped from the end as they are met; the rest, now and then
+    if (this.admitted.length > 2 * (this.streamsTracked + this.levelsTracked) + 1024)
+      this.admitted = this.admitted.filter((x) => x.live);
   }
 
   /** Uncounts a stream no longer tracked. */
@@ -491,6 +502,7 @@ export class Normalizer {
     const level = this.findLevel();
     if (level !== undefined) {
       level.seenMs = nowMs;
+      level.once = false;
       return level;
     }
     const ms = this.pMs;

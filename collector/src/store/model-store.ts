@@ -8,7 +8,7 @@ import { Attr, type InstrumentSpec, instrumentByName, PromLabel } from "@mlwatch
 import { ExpHistogram, type ExpHistogramJSON } from "@mlwatch/stats";
 import type { Attributes } from "../otlp/types.js";
 import { boundedValue } from "../pipeline/bounded.js";
-import type { Observation } from "../pipeline/normalize.js";
+import type { Observation, StreamMemo } from "../pipeline/normalize.js";
 import { addClassicCounts } from "./classic-buckets.js";
 import { HistogramWindow } from "./histogram-window.js";
 import { CountWindow, type SlotJSON } from "./sliding-window.js";
@@ -386,6 +386,17 @@ export class ModelStore {
         return;
       }
     }
+  }
+
+  /** Drops one replica stream's level: the normaliser evicted the stream (NormalizerLimits.onEvictLevel). */
+  dropLevel(memo: StreamMemo, stream: string): void {
+    const route = memo.memo;
+    const series = route instanceof Route ? route.series : undefined;
+    if (series?.kind !== "level" || !series.streams.delete(stream)) return;
+    const { spec, key } = route as Route;
+    // a series given up since (makeRoom) has no row to write
+    if (this.families.get(spec.name)?.get(key) === series && !this.dirty.has(series))
+      this.dirty.set(series, [spec.name, key]);
   }
 
   /** True when some series of `model` is held. */
