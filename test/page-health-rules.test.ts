@@ -464,7 +464,9 @@ describe("the page's findings, as the issue saw them", () => {
     const base = healthy();
     const h = judgeHealth({ ...base, drift: [{ ...base.drift[0], score: 0.4, severity: "critical" }] });
     expect(h.status).toBe("warning");
-    expect(h.findings[0].seen).toBe("feature x: critical drift (ks 0.400, critical at 0.250 for 1000 values)");
+    expect(h.findings[0].seen).toBe(
+      "feature x: critical drift (ks 0.400, critical at 0.250 for 1000 values)",
+    );
     expect(h.findings[0].rule).toBe("DataDriftDetected (warning) fires if it stays warning or worse for 1 h");
   });
 

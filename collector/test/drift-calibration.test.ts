@@ -172,11 +172,17 @@ describe("warm-up", () => {
         expect(c.metricsText(T0 + s * 1000 + 500)).toContain(
           `ml_data_drift_window_samples{model_name="m",feature_name="a"} ${500 * (s + 1)}`,
         );
-        expect(c.metricsText(T0 + s * 1000 + 500)).not.toContain("ml_data_drift_severity");
+        // Scored for the record, but no severity, threshold or attribution while young.
+        expect(c.metricsText(T0 + s * 1000 + 500)).toContain(
+          'ml_data_drift_score{model_name="m",feature_name="a"',
+        );
+        for (const family of ["ml_data_drift_severity", "ml_data_drift_threshold", "ml_data_drift_top_range"])
+          expect(c.metricsText(T0 + s * 1000 + 500)).not.toContain(family);
+        expect(c.summary("m", T0 + s * 1000 + 500).drift[0].severity).toBeNull();
       }
     }
     expect(
-      seen.filter((x) => x.s < 10).every((x) => x.reason === "warming_up" && x.severity === undefined),
+      seen.filter((x) => x.s < 10).every((x) => x.reason === "warming_up" && x.severity === "none"),
     ).toBe(true);
     expect(seen.filter((x) => x.s >= 10).map((x) => x.severity)).toEqual([
       "critical",

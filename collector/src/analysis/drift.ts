@@ -54,7 +54,10 @@ export interface FeatureDrift {
   /** Values in the current window. */
   samples: number;
   baselineSamples: number;
-  /** Absent when there is no baseline for the feature, too few samples, or the window is still warming up. */
+  /**
+   * Absent when there is no baseline for the feature or too few samples. While the window warms up
+   * (reason "warming_up") the score is there but its severity is "none" and nothing exports it as one.
+   */
   score?: {
     value: number;
     pValue: number | null;
@@ -351,10 +354,13 @@ export function computeDrift(
       const isWarm = warm(model, feature, current.count);
       if (!ref || ref.count === 0) r.reason = "no_baseline";
       else if (current.count < s.minSamples) r.reason = "too_few_samples";
-      else if (!isWarm) r.reason = "warming_up";
       else {
         r.score = scored(numericScore(s.method, ref, current, calibration.alpha), s.thresholds);
-        if (r.score.severity !== "none") r.moved = movedNumeric(ref, current);
+        // A young window is scored, for the record, but judged only once it spans the warm-up.
+        if (!isWarm) {
+          r.reason = "warming_up";
+          r.score.severity = "none";
+        } else if (r.score.severity !== "none") r.moved = movedNumeric(ref, current);
       }
       results.push(r);
     }
@@ -378,10 +384,13 @@ export function computeDrift(
       const isWarm = warm(model, feature, samples);
       if (!ref || baselineSamples === 0) r.reason = "no_baseline";
       else if (samples < s.minSamples) r.reason = "too_few_samples";
-      else if (!isWarm) r.reason = "warming_up";
       else {
         r.score = scored(categoricalScore(s.method, ref, current, calibration.alpha), s.thresholds);
-        if (r.score.severity !== "none") r.moved = movedCategorical(ref, current);
+        // A young window is scored, for the record, but judged only once it spans the warm-up.
+        if (!isWarm) {
+          r.reason = "warming_up";
+          r.score.severity = "none";
+        } else if (r.score.severity !== "none") r.moved = movedCategorical(ref, current);
       }
       results.push(r);
     }

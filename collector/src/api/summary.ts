@@ -137,8 +137,8 @@ export function summarize(
       samples: r.samples,
       score: r.score?.value ?? null,
       pValue: r.score?.pValue ?? null,
-      severity: r.score?.severity ?? null,
-      thresholds: r.score?.thresholds ?? null,
+      severity: r.reason === "warming_up" ? null : (r.score?.severity ?? null),
+      thresholds: r.reason === "warming_up" ? null : (r.score?.thresholds ?? null),
       reason: r.reason ?? null,
       moved: r.moved ?? [],
     }));

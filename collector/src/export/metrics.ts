@@ -101,11 +101,13 @@ function analysisFamilies(x: Exposition, a: AnalysisSnapshot): void {
   gauges(x, D.dataDriftPValue, a.drift, (r) =>
     r.score?.pValue != null ? [feature(r), r.score.pValue] : undefined,
   );
-  gauges(x, D.dataDriftSeverity, a.drift, (r) =>
+  // No severity, threshold or attribution from a window still warming up: only its score and size.
+  const judged = a.drift.filter((r) => r.score && r.reason !== "warming_up");
+  gauges(x, D.dataDriftSeverity, judged, (r) =>
     r.score ? [feature(r), SeverityLevel[r.score.severity]] : undefined,
   );
   const tiers = (["info", "warning", "critical"] as const).flatMap((severity) =>
-    a.drift.map((r) => ({ r, severity })),
+    judged.map((r) => ({ r, severity })),
   );
   gauges(x, D.dataDriftThreshold, tiers, ({ r, severity }) =>
     r.score ? [{ ...feature(r), severity }, r.score.thresholds[severity]] : undefined,
