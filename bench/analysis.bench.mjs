@@ -33,6 +33,9 @@ export async function run({ models = 1000, features = 10 } = {}) {
   const config = parseConfig({
     storage: { path: ":memory:" },
     windows: { slotSeconds: 10, analysisSeconds: 300 },
+    // Judged from the first pass (no warm-up), so that the pass also pays for the size-aware
+    // thresholds and for naming what moved on the drifting feature f0 of every model.
+    analysis: { drift: { warmupSeconds: 0 } },
   });
   const c = new Collector(config, () => {});
   const r = rng(42);

@@ -298,20 +298,29 @@ export function binLabel(edges: number[], i: number): string {
   return `${lo}, ${hi}`;
 }
 
-/** The `k` ranges whose share changed most (largest |current − baseline|), largest first. */
-export function topMoved(labels: string[], baseline: number[], current: number[], k = 3): MovedRange[] {
-  return labels
-    .map((range, i) => ({ range, baseline: baseline[i], current: current[i] }))
-    .filter((r) => r.baseline !== r.current)
-    .sort((x, y) => Math.abs(y.current - y.baseline) - Math.abs(x.current - x.baseline))
-    .slice(0, k);
+/**
+ * The `k` ranges whose share changed most (largest |current − baseline|), largest first. `labels`
+ * is a list, or a function of the bin's index so that only the winners are formatted.
+ */
+export function topMoved(
+  labels: string[] | ((i: number) => string),
+  baseline: number[],
+  current: number[],
+  k = 3,
+): MovedRange[] {
+  const label = typeof labels === "function" ? labels : (i: number) => labels[i];
+  return baseline
+    .map((_, i) => i)
+    .filter((i) => baseline[i] !== current[i])
+    .sort((x, y) => Math.abs(current[y] - baseline[y]) - Math.abs(current[x] - baseline[x]))
+    .slice(0, k)
+    .map((i) => ({ range: label(i), baseline: baseline[i], current: current[i] }));
 }
 
 function movedNumeric(ref: ExpHistogram, cur: ExpHistogram): MovedRange[] {
   const edges = reportEdges(ref);
   if (edges.length < 2) return [];
-  const labels = edges.slice(1).map((_, i) => binLabel(edges, i));
-  return topMoved(labels, binShares(ref, edges), binShares(cur, edges));
+  return topMoved((i) => binLabel(edges, i), binShares(ref, edges), binShares(cur, edges));
 }
 
 function movedCategorical(ref: Record<string, number>, cur: Map<string, number>): MovedRange[] {

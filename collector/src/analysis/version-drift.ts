@@ -40,15 +40,33 @@ export interface VersionDrift {
   moved?: MovedRange[];
 }
 
-/** Windows per model, version and numeric feature, merged across replicas and signs. */
+/**
+ * Windows per model, version and numeric feature, merged across replicas and signs, for the models
+ * with more than one version (merging is most of a pass's cost; a model with one version has
+ * nothing to compare). Every version seen is marked in `firstSeen`, so that when a second version
+ * arrives the first one is known to be older.
+ */
 function versionWindows(
   store: ModelStore,
   nowMs: number,
+  firstSeen: FirstSeen,
 ): Map<string, Map<string, Map<string, ExpHistogram>>> {
+  const versions = new Map<string, Set<string>>();
+  for (const s of store.series(Instruments.featureValue.name)) {
+    if (s.kind !== "histogram") continue;
+    let v = versions.get(s.labels.model_name);
+    if (!v) {
+      v = new Set();
+      versions.set(s.labels.model_name, v);
+    }
+    v.add(s.labels.model_version);
+  }
+  for (const [model, vs] of versions) for (const v of vs) firstSeen.mark(`${model}\u0000@${v}`, nowMs);
   const out = new Map<string, Map<string, Map<string, ExpHistogram>>>();
   for (const s of store.series(Instruments.featureValue.name)) {
     if (s.kind !== "histogram") continue;
     const { model_name: model, model_version: version, feature_name: feature } = s.labels;
+    if ((versions.get(model)?.size ?? 0) < 2) continue;
     let byVersion = out.get(model);
     if (!byVersion) {
       byVersion = new Map();
@@ -76,10 +94,10 @@ export function computeVersionDrift(
   firstSeen: FirstSeen,
 ): VersionDrift[] {
   const results: VersionDrift[] = [];
-  for (const [model, byVersion] of versionWindows(store, nowMs)) {
+  for (const [model, byVersion] of versionWindows(store, nowMs, firstSeen)) {
     const live = [...byVersion].filter(([, f]) => f.size > 0);
-    const since = new Map(live.map(([v]) => [v, firstSeen.mark(`${model}\u0000@${v}`, nowMs)]));
     if (live.length < 2) continue;
+    const since = new Map(live.map(([v]) => [v, firstSeen.mark(`${model}\u0000@${v}`, nowMs)]));
     // The reference is the version seen first; on a tie (a restart) the one with the most values.
     const total = (f: Map<string, ExpHistogram>) => [...f.values()].reduce((s, h) => s + h.count, 0);
     live.sort(
