@@ -157,9 +157,11 @@ export function ksHistograms(a: ExpHistogram, b: ExpHistogram): KsResult {
     const top = Math.max(Math.abs(s0), Math.abs(s1));
     if (ma > 0 && mb > 0 && ma + mb > 1) {
       const v = (w2 * ma * mb) / (ma + mb - 1);
-      const root = Math.sqrt(v);
-      // 0.6267 = sqrt(π/8): skip cells whose best case cannot beat the current estimate
-      if (top + 0.6267 * root > expected) {
+      // Skip cells whose best case, top + sqrt(π/8)·sqrt(v), cannot beat the current estimate
+      // (compared in squares: most cells are far below the peak, and this spares their square root).
+      const gap = expected - top;
+      if (gap <= 0 || gap * gap < 0.3927 * v) {
+        const root = Math.sqrt(v);
         const excess = 0.6267 * root * erfcxApprox(Math.abs(s1 - s0) / (Math.SQRT2 * root));
         const cand = Math.min(top + excess, cellUpper);
         if (cand > expected) expected = cand;
