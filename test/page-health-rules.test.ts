@@ -91,7 +91,13 @@ function healthy(hasSlo = true): ModelSignals {
         score: 0.01,
         pValue: 0.9,
         severity: "none",
+        thresholds: { info: 0.1, warning: 0.15, critical: 0.25 },
+        reason: null,
+        moved: [],
       },
+    ],
+    versionDrift: [
+      { feature: "x", version: "2", referenceVersion: "1", score: 0.01, severity: "none", samples: 1000 },
     ],
     worstDrift: "none",
     conceptDrift: { confidencePsi: 0.01, classPsi: 0.01, severity: "none" },
@@ -199,6 +205,26 @@ const ROWS: Record<Exclude<keyof typeof T, "collectorDown">, () => Row[]> = {
       },
       rule: ruleFor(T.dataDrift.alert, t.severity),
       expr: `max by (model_name, feature_name) (ml_data_drift_severity) ${T.dataDrift.op} ${t.level}`,
+    })),
+  versionDrift: () =>
+    T.versionDrift.tiers.map((t) => ({
+      name: `version drift ${t.severity}`,
+      signal: "version:x@2",
+      severity: t.severity,
+      for: t.for,
+      op: T.versionDrift.op,
+      threshold: t.level,
+      step: 1,
+      at: (level) => {
+        const severity = (Object.keys(SeverityLevel) as Severity[]).find((k) => SeverityLevel[k] === level);
+        const base = healthy();
+        return {
+          ...base,
+          versionDrift: [{ ...base.versionDrift[0], score: 0.2, severity: severity ?? "none" }],
+        };
+      },
+      rule: ruleFor(T.versionDrift.alert, t.severity),
+      expr: `max by (model_name, feature_name, model_version) (ml_version_drift_severity) ${T.versionDrift.op} ${t.level}`,
     })),
   conceptDriftPsi: () =>
     T.conceptDriftPsi.tiers.map((t) => ({
@@ -438,7 +464,9 @@ describe("the page's findings, as the issue saw them", () => {
     const base = healthy();
     const h = judgeHealth({ ...base, drift: [{ ...base.drift[0], score: 0.4, severity: "critical" }] });
     expect(h.status).toBe("warning");
-    expect(h.findings[0].seen).toBe("feature x: critical drift (ks 0.400)");
+    expect(h.findings[0].seen).toBe(
+      "feature x: critical drift (ks 0.400, critical at 0.250 for 1000 values)",
+    );
     expect(h.findings[0].rule).toBe("DataDriftDetected (warning) fires if it stays warning or worse for 1 h");
   });
 

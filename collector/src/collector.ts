@@ -9,7 +9,15 @@ import { dirname } from "node:path";
 import { Attr, Instruments, instrumentByName, SampledPredictionEvent } from "@mlwatch/semconv";
 import type { ExpHistogram } from "@mlwatch/stats";
 import { classWindows, confidenceWindows } from "./analysis/concept.js";
-import { categoryWindows, featureWindows } from "./analysis/drift.js";
+import {
+  binLabel,
+  binShares,
+  categoryWindows,
+  FirstSeen,
+  featureWindows,
+  reportEdges,
+  topMoved,
+} from "./analysis/drift.js";
 import { FeedbackJoiner, type SampledPrediction } from "./analysis/feedback.js";
 import { type ObjectiveStatus, SloRegistry } from "./analysis/slo.js";
 import { sloEventsOf } from "./analysis/slo-events.js";
@@ -32,11 +40,6 @@ import { ModelStore } from "./store/model-store.js";
 
 /** Bucket bounds of the reference design's confidence histogram. */
 const CONFIDENCE_BOUNDS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
-/**
- * Bins of the distributions in a drift report: cut at the baseline's 0 %, 5 %, …, 100 % quantiles.
- * Quantiles that coincide (ties: a feature with few distinct values) make one edge, so fewer bins.
- */
-const REPORT_QUANTILES = Array.from({ length: 21 }, (_, i) => i / 20);
 /** Longest model input kept with a sampled prediction for review (longer inputs are cut). */
 const MAX_INPUT_LENGTH = 2048;
 
@@ -58,6 +61,8 @@ export class Collector {
   private readonly db: Db;
   private readonly checkpointer: Checkpointer;
   private snapshot: AnalysisSnapshot = emptySnapshot;
+  /** When the analysis first saw each feature stream: windows younger than the warm-up get no severity. */
+  private readonly firstSeen = new FirstSeen();
   private readonly self: SelfStats;
   /** Per model: when it was first seen, and when new values and new requests last arrived (receive time). */
   private readonly seen = new Map<
@@ -257,6 +262,7 @@ export class Collector {
         baselines: this.baselines,
         feedback: this.feedback,
         slos: this.slos,
+        firstSeen: this.firstSeen,
       },
       nowMs,
     );
@@ -337,16 +343,27 @@ export class Collector {
       .map((r) => {
         if (r.kind === "categorical") {
           const cur = categories.get(r.feature);
+          const ref = baseline?.categorical.get(r.feature) ?? {};
+          const names = [...new Set([...Object.keys(ref), ...(cur?.keys() ?? [])])].sort();
+          const share = (get: (c: string) => number) => {
+            const t = names.reduce((s, c) => s + get(c), 0);
+            return names.map((c) => (t > 0 ? get(c) / t : 0));
+          };
           return {
             ...r,
+            // What moved, for every scored feature (the snapshot keeps it only for those with a severity).
+            moved:
+              r.moved ??
+              (r.score
+                ? topMoved(
+                    names,
+                    share((c) => ref[c] ?? 0),
+                    share((c) => cur?.get(c) ?? 0),
+                  )
+                : undefined),
             distributions: {
-              categories: [
-                ...new Set([
-                  ...Object.keys(baseline?.categorical.get(r.feature) ?? {}),
-                  ...(cur?.keys() ?? []),
-                ]),
-              ].sort(),
-              baseline: baseline?.categorical.get(r.feature) ?? {},
+              categories: names,
+              baseline: ref,
               current: Object.fromEntries(cur ?? []),
             },
           };
@@ -354,17 +371,20 @@ export class Collector {
         const ref = baseline?.features.get(r.feature);
         const cur = windows.get(r.feature);
         let distributions: { edges: number[]; baseline: number[]; current: number[] } | null = null;
+        let moved = r.moved;
         if (ref && ref.count > 0 && cur && cur.count > 0) {
-          const edges = [...new Set(REPORT_QUANTILES.map((q) => ref.quantile(q)))];
-          // The first bin also holds what lies below the baseline's minimum and the last what lies above
-          // its maximum: each distribution sums to 1, and values a drift pushed out of range still show.
-          const last = edges.length - 2;
-          const mass = (h: ExpHistogram) =>
-            edges.slice(1).map((e, i) => (i === last ? 1 : h.cdf(e)) - (i === 0 ? 0 : h.cdf(edges[i])));
-          distributions = { edges, baseline: mass(ref), current: mass(cur) };
+          // Bins cut at the baseline's 0 %, 5 %, …, 100 % quantiles (ties merged): see reportEdges().
+          const edges = reportEdges(ref);
+          distributions = { edges, baseline: binShares(ref, edges), current: binShares(cur, edges) };
+          if (!moved && r.score && edges.length >= 2)
+            moved = topMoved(
+              edges.slice(1).map((_, i) => binLabel(edges, i)),
+              distributions.baseline,
+              distributions.current,
+            );
         }
         // The raw window histogram too, for clients that bin or compare on their own.
-        return { ...r, distributions, currentHistogram: cur ? cur.toJSON() : null };
+        return { ...r, moved, distributions, currentHistogram: cur ? cur.toJSON() : null };
       });
     const concept = this.snapshot.concept.find((c) => c.model === model) ?? null;
     return {
@@ -372,6 +392,7 @@ export class Collector {
       windowSeconds: this.config.windows.analysisSeconds,
       atMs: this.snapshot.atMs,
       features,
+      versions: this.snapshot.versionDrift.filter((v) => v.model === model),
       concept,
     };
   }

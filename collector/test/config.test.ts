@@ -22,6 +22,26 @@ describe("config", () => {
     );
   });
 
+  it("drift calibration: 0.1 false alarms per 30 days and a warm-up of the whole window by default, validated by key", async () => {
+    const { calibrationOf } = await import("../src/analysis/snapshot.js");
+    const d = parseConfig(null);
+    expect(d.analysis.drift.falseAlarmsPer30Days).toBe(0.1);
+    expect(d.analysis.drift.warmupSeconds).toBeUndefined();
+    const cal = calibrationOf(d);
+    expect(cal.warmupMs).toBe(d.windows.analysisSeconds * 1000);
+    // A test every 5 s: 518 400 tests in 30 days share the 0.1 expected false alarms.
+    expect(cal.alpha * ((30 * 86_400) / d.analysis.intervalSeconds)).toBeCloseTo(0.1, 12);
+    const c = parseConfig({ analysis: { drift: { falseAlarmsPer30Days: 1, warmupSeconds: 60 } } });
+    expect(calibrationOf(c).warmupMs).toBe(60_000);
+    expect(calibrationOf(c).alpha).toBeCloseTo(cal.alpha * 10, 15);
+    expect(() => parseConfig({ analysis: { drift: { falseAlarmsPer30Days: 0 } } })).toThrow(
+      /analysis\.drift\.falseAlarmsPer30Days/,
+    );
+    expect(() => parseConfig({ analysis: { drift: { warmupSeconds: -1 } } })).toThrow(
+      /analysis\.drift\.warmupSeconds/,
+    );
+  });
+
   it("rejects unknown keys, so a typo does not pass silently", () => {
     expect(() => parseConfig({ otlp: { prot: 1 } })).toThrow(ConfigError);
     expect(() => parseConfig({ windowz: {} })).toThrow(/windowz/);

@@ -311,6 +311,111 @@ describe("data drift over sliding windows", () => {
   });
 });
 
+describe("size-aware drift severity through the real SDK and collector", () => {
+  it("11 stationary features at about 100 and 1000 values per window: nothing while a window warms up, no warning after, info at most once", {
+    timeout: 300_000,
+  }, async () => {
+    const c = await collector([
+      "windows: { slotSeconds: 0.5, analysisSeconds: 3 }",
+      "analysis: { intervalSeconds: 0.25, drift: { minSamples: 50 } }",
+    ]);
+    const features = Array.from({ length: 11 }, (_, i) => `f${i}`);
+    const meanOf = (i: number) => 10 * i - 40;
+    const runs = [
+      { model: "stationary_small", perWindow: 100, seed: 301 },
+      { model: "stationary_large", perWindow: 1000, seed: 302 },
+    ];
+    for (const r of runs)
+      await putBaseline(
+        c,
+        makeBaseline({
+          model: r.model,
+          features: Object.fromEntries(
+            features.map((f, i) => [
+              f,
+              histogramOf(normals(r.seed + 1000 * i, 10_000, meanOf(i), 1 + i / 4)),
+            ]),
+          ),
+        }),
+        r.model,
+      );
+    const streams = runs.map((r) => {
+      const { monitor } = sdk(c, r.model, 250);
+      const rand = seeded(r.seed);
+      const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+      // Paced by the clock, not by the ticks: a busy machine delays ticks, and the values owed are
+      // recorded on the next one, so a 3 s window still holds about perWindow values.
+      const start = Date.now();
+      let recorded = 0;
+      const t = setInterval(() => {
+        const owed = Math.floor(((Date.now() - start) / 3000) * r.perWindow) - recorded;
+        for (let k = 0; k < owed; k++, recorded++)
+          monitor.recordPrediction({
+            features: Object.fromEntries(features.map((f, i) => [f, meanOf(i) + (1 + i / 4) * gauss()])),
+          });
+      }, 50);
+      return { stop: () => clearInterval(t) };
+    });
+    cleanup.push(async () => {
+      for (const s of streams) s.stop();
+    });
+    type Row = {
+      feature: string;
+      samples: number;
+      reason?: string;
+      score?: { value: number; severity: string };
+    };
+    const passes: Array<{ model: string; atMs: number; rows: Row[] }> = [];
+    const lastAt = new Map<string, number>();
+    const scoredPasses = (model: string) =>
+      passes.filter((p) => p.model === model && p.rows.some((x) => x.score && !x.reason)).length;
+    // Poll until each model has 40 analysis passes with scores (about ten 3 s windows, re-tested every 0.25 s).
+    await eventually(
+      async () => {
+        for (const r of runs) {
+          const rep = (await driftReport(c, r.model)) as (DriftReport & { features: Row[] }) | undefined;
+          if (rep && rep.features.length > 0 && rep.atMs !== lastAt.get(r.model)) {
+            lastAt.set(r.model, rep.atMs);
+            passes.push({ model: r.model, atMs: rep.atMs, rows: rep.features });
+          }
+        }
+        return runs.every((r) => scoredPasses(r.model) >= 40);
+      },
+      240_000,
+      100,
+    );
+    for (const s of streams) s.stop();
+
+    for (const r of runs) {
+      const mine = passes.filter((p) => p.model === r.model);
+      // The first passes see a young window with values in it, and judge nothing.
+      const first = mine[0];
+      expect(
+        first.rows.some((x) => x.samples > 0),
+        `${r.model}: first pass has data`,
+      ).toBe(true);
+      expect(
+        first.rows.every((x) => x.reason === "warming_up" || x.reason === "too_few_samples"),
+        `${r.model}: first pass ${JSON.stringify(first.rows[0])}`,
+      ).toBe(true);
+      const firstScored = mine.find((p) => p.rows.some((x) => x.score && !x.reason))!;
+      for (const p of mine.filter((x) => x.atMs < firstScored.atMs))
+        for (const x of p.rows) expect(["warming_up", "too_few_samples"]).toContain(x.reason);
+    }
+    const judged = passes.flatMap((p) => p.rows.map((x) => ({ ...x, model: p.model, atMs: p.atMs })));
+    expect(judged.filter((x) => x.score?.severity === "warning" || x.score?.severity === "critical")).toEqual(
+      [],
+    );
+    // Info counted per feature and 3 s window, not per pass (passes re-test overlapping windows).
+    const infoWindows = new Set(
+      judged
+        .filter((x) => x.score?.severity === "info")
+        .map((x) => `${x.model}/${x.feature}/${Math.floor(x.atMs / 3000)}`),
+    );
+    expect(infoWindows.size, [...infoWindows].join(", ")).toBeLessThanOrEqual(1);
+  });
+});
+
 describe("concept drift", () => {
   it("a drop in confidence moves the confidence PSI past 0.2, and a change of class mix the class PSI", {
     timeout: 180_000,

@@ -71,7 +71,8 @@ describe.runIf(toolAvailable("chromium"))("status page in Chromium", () => {
   }, async () => {
     // "troubled" has SLOs in the collector config (so an SLO report); "calm" has none.
     c = await startCollector([
-      "analysis: { intervalSeconds: 0.2 }",
+      // No warm-up: this test is about the judgement of a scored window, not about its age.
+      "analysis: { intervalSeconds: 0.2, drift: { warmupSeconds: 0 } }",
       "models: { troubled: { slo: { objectives: [ { name: availability, kind: availability, target: 0.99 }, { name: accuracy, kind: accuracy, target: 0.85, segment: ground_truth_sample } ] } } }",
     ]);
     const ref = new ExpHistogram();
@@ -168,7 +169,7 @@ describe.runIf(toolAvailable("chromium"))("status page in Chromium", () => {
     expect(byAlert("DataDriftDetected")).toHaveLength(1);
     expect(byAlert("DataDriftDetected")[0][1]).toBe("warning");
     expect(byAlert("DataDriftDetected")[0][2]).toMatch(
-      /^feature x: critical drift \(ks 0\.\d{3}\) — DataDriftDetected \(warning\) fires if it stays warning or worse for 1 h$/,
+      /^feature x: critical drift \(ks 0\.\d{3}, critical at 0\.250 for 2000 values\); \d+(\.\d+)? % of values now in \(1\.6\d*, \+inf\), baseline 5 % — DataDriftDetected \(warning\) fires if it stays warning or worse for 1 h$/,
     );
     // Both SLOs' budgets are overspent: noted, as no shipped rule alerts on a spent budget.
     expect(byAlert("")).toEqual([
@@ -188,6 +189,16 @@ describe.runIf(toolAvailable("chromium"))("status page in Chromium", () => {
     expect(troubledCard).toMatch(/<div class="sev-warning" data-signal="lowConfidence"><b>45%<\/b>/);
     expect(troubledCard).toContain("accuracy on ground_truth_sample (150 labels)");
     expect(troubledCard).toMatch(/<tr class="sev-warning" data-feature="x">/);
+    // The drift table shows the thresholds at this window's size (2000 values: the reference design's)
+    // and what moved: x shifted 1.5σ, so the baseline's top 5 % now holds about 44 % of the values.
+    expect(troubledCard).toMatch(/<td class="threshold"[^>]*>0\.100 \/ 0\.150 \/ 0\.250<\/td>/);
+    const moved =
+      /<td class="moved">(\d+(?:\.\d+)?) % of values now in \(1\.6\d*, \+inf\), baseline 5 %<\/td>/.exec(
+        troubledCard,
+      );
+    expect(moved, troubledCard).not.toBeNull();
+    expect(Math.abs(Number(moved![1]) - 44)).toBeLessThan(5);
+    expect(calmCard).toMatch(/<td class="moved"><\/td>/);
     // No latency objective in its SLOs, so no latency rule: p95 is shown uncoloured.
     expect(troubledCard).toMatch(/<div class="unjudged" data-signal="latencyP95"/);
 

@@ -146,19 +146,50 @@ function lowConfidence(s: ModelSignals): Finding[] {
   ];
 }
 
+const pct = (v: number) => `${Number((v * 100).toPrecision(3))} %`;
+
+/** "; 38 % of values now in (-5, -2], baseline 4 %" for the range that moved most. */
+export function movedText(
+  moved: ReadonlyArray<{ range: string; baseline: number; current: number }>,
+): string {
+  const m = moved[0];
+  return m ? `; ${pct(m.current)} of values now in ${m.range}, baseline ${pct(m.baseline)}` : "";
+}
+
 function dataDrift(s: ModelSignals): Finding[] {
   const r = T.dataDrift;
   return s.drift.flatMap((d) => {
     if (d.severity === null) return [];
     const t = tierOf(r.tiers, r.op, SeverityLevel[d.severity], (x) => x.level);
     if (!t) return [];
-    const score = d.score === null ? "" : ` (${d.method} ${d.score.toFixed(3)})`;
+    const at = d.thresholds
+      ? `, ${d.severity} at ${d.thresholds[d.severity as keyof typeof d.thresholds]?.toFixed(3)} for ${d.samples} values`
+      : "";
+    const score = d.score === null ? "" : ` (${d.method} ${d.score.toFixed(3)}${at})`;
     return [
       {
         signal: `drift:${d.feature}`,
         severity: t.severity,
         alert: r.alert,
-        seen: `feature ${d.feature}: ${d.severity} drift${score}`,
+        seen: `feature ${d.feature}: ${d.severity} drift${score}${movedText(d.moved)}`,
+        rule: `${r.alert} (${t.severity}) fires if it stays ${t.name} or worse for ${spoken(t.for)}`,
+      },
+    ];
+  });
+}
+
+function versionDrift(s: ModelSignals): Finding[] {
+  const r = T.versionDrift;
+  return s.versionDrift.flatMap((v) => {
+    if (v.severity === null) return [];
+    const t = tierOf(r.tiers, r.op, SeverityLevel[v.severity], (x) => x.level);
+    if (!t) return [];
+    return [
+      {
+        signal: `version:${v.feature}@${v.version}`,
+        severity: t.severity,
+        alert: r.alert,
+        seen: `feature ${v.feature}: version ${v.version} differs from ${v.referenceVersion} (KS ${v.score?.toFixed(3)}), ${v.severity}`,
         rule: `${r.alert} (${t.severity}) fires if it stays ${t.name} or worse for ${spoken(t.for)}`,
       },
     ];
@@ -315,6 +346,7 @@ export function judgeHealth(s: ModelSignals): ModelHealth {
     ...accuracy(s),
     ...lowConfidence(s),
     ...dataDrift(s),
+    ...versionDrift(s),
     ...conceptDrift(s),
   ].sort((a, b) => RANK[b.severity] - RANK[a.severity]);
   const worst = findings[0]?.severity;

@@ -11,6 +11,7 @@ import {
   type HealthStatus,
   latencyObjective,
   type ModelHealth,
+  movedText,
   percent,
 } from "./health.js";
 import type { ModelSummary } from "./summary.js";
@@ -89,7 +90,17 @@ function card(s: ModelSummary): string {
     .map(
       (d) =>
         `<tr class="${colour(h, `drift:${d.feature}`, d.severity !== null)}" data-feature="${esc(d.feature)}"><td>${esc(d.feature)}</td><td>${esc(d.method)}</td>` +
-        `<td>${d.score === null ? "–" : d.score.toFixed(3)}</td><td>${d.severity ?? "not scored"}</td><td>${d.samples}</td></tr>`,
+        `<td>${d.score === null ? "–" : d.score.toFixed(3)}</td>` +
+        `<td class="threshold" title="score for info / warning / critical at this window's size">${d.thresholds ? `${d.thresholds.info.toFixed(3)} / ${d.thresholds.warning.toFixed(3)} / ${d.thresholds.critical.toFixed(3)}` : "–"}</td>` +
+        `<td>${d.severity ?? (d.reason === "warming_up" ? "warming up" : "not scored")}</td><td>${d.samples}</td>` +
+        `<td class="moved">${esc(movedText(d.moved).replace(/^; /, ""))}</td></tr>`,
+    )
+    .join("");
+  const versions = s.versionDrift
+    .map(
+      (v) =>
+        `<tr data-feature="${esc(v.feature)}" data-version="${esc(v.version)}" class="${v.severity && v.severity !== "none" ? `sev-${v.severity}` : ""}"><td>${esc(v.feature)}</td><td>${esc(v.version)} vs ${esc(v.referenceVersion)}</td>` +
+        `<td>${v.score === null ? "–" : v.score.toFixed(3)}</td><td>${v.severity ?? "not scored"}</td><td>${v.samples}</td></tr>`,
     )
     .join("");
   const segments = [
@@ -131,7 +142,8 @@ ${s.slo
   )
   .join("\n")}
 </div>
-<table class="drift"><thead><tr><th>feature</th><th>method</th><th>score</th><th>drift</th><th>samples</th></tr></thead><tbody>${drift}</tbody></table>
+<table class="drift"><thead><tr><th>feature</th><th>method</th><th>score</th><th>thresholds</th><th>drift</th><th>samples</th><th>what moved</th></tr></thead><tbody>${drift}</tbody></table>
+${versions ? `<table class="version-drift"><thead><tr><th>feature</th><th>version</th><th>KS D</th><th>drift</th><th>samples</th></tr></thead><tbody>${versions}</tbody></table>` : ""}
 ${segments ? `<table class="accuracy"><thead><tr><th>segment</th><th>over</th><th>accuracy</th><th>labels</th></tr></thead><tbody>${segments}</tbody></table>` : ""}
 </section>`;
 }

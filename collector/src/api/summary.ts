@@ -51,6 +51,21 @@ export interface ModelSignals {
     score: number | null;
     pValue: number | null;
     severity: Severity | null;
+    /** Effective thresholds at this window's size (configured floor raised to what chance reaches). */
+    thresholds: { info: number; warning: number; critical: number } | null;
+    /** Why there is no score: no baseline, too few samples, or the window is still warming up. */
+    reason: string | null;
+    /** For a feature with a severity, the ranges whose share moved most. */
+    moved: Array<{ range: string; baseline: number; current: number }>;
+  }>;
+  /** During a rollout: newer versions' feature windows against the version live first. */
+  versionDrift: Array<{
+    feature: string;
+    version: string;
+    referenceVersion: string;
+    score: number | null;
+    severity: Severity | null;
+    samples: number;
   }>;
   worstDrift: Severity;
   conceptDrift: { confidencePsi: number | null; classPsi: number | null; severity: Severity | null } | null;
@@ -122,7 +137,20 @@ export function summarize(
       samples: r.samples,
       score: r.score?.value ?? null,
       pValue: r.score?.pValue ?? null,
-      severity: r.score?.severity ?? null,
+      severity: r.reason === "warming_up" ? null : (r.score?.severity ?? null),
+      thresholds: r.reason === "warming_up" ? null : (r.score?.thresholds ?? null),
+      reason: r.reason ?? null,
+      moved: r.moved ?? [],
+    }));
+  const versionDrift = snapshot.versionDrift
+    .filter((v) => v.model === model)
+    .map((v) => ({
+      feature: v.feature,
+      version: v.version,
+      referenceVersion: v.referenceVersion,
+      score: v.score?.value ?? null,
+      severity: v.score?.severity ?? null,
+      samples: v.samples,
     }));
   const concept = snapshot.concept.find((c) => c.model === model);
   const quality = snapshot.quality.find((q) => q.model === model);
@@ -152,6 +180,7 @@ export function summarize(
     inProgress,
     predictionsByClass,
     drift,
+    versionDrift,
     worstDrift,
     conceptDrift: concept
       ? { confidencePsi: concept.confidencePsi, classPsi: concept.classPsi, severity: concept.severity }

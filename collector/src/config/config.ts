@@ -198,6 +198,16 @@ export const ConfigSchema = z
             minSamples: z.number().int().positive().default(100),
             method: z.enum(NumericMethods).default("ks"),
             categoricalMethod: z.enum(CategoricalMethods).default("psi"),
+            /**
+             * Expected false alarms per feature per 30 days that chance may cause: a severity also needs
+             * the score beyond what chance gives at the window's size at this rate.
+             */
+            falseAlarmsPer30Days: z.number().positive().max(1000).default(0.1),
+            /**
+             * A feature's window must span this long (since the collector first saw it, or since a
+             * restart) before it gets a severity; default the whole analysis window.
+             */
+            warmupSeconds: z.number().min(0).optional(),
           })
           .strict()
           .default({}),

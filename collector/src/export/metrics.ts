@@ -21,6 +21,11 @@ export interface SelfStats {
 
 const QUANTILES = [0.5, 0.95, 0.99] as const;
 
+/** A share as a label value: four significant digits, stable from pass to pass for a fixed baseline. */
+function shareLabel(v: number): string {
+  return String(Number(v.toPrecision(4)));
+}
+
 /** Writes one gauge family from rows, skipping rows without a value; nothing when no row has one. */
 function gauges<T>(
   x: Exposition,
@@ -96,8 +101,31 @@ function analysisFamilies(x: Exposition, a: AnalysisSnapshot): void {
   gauges(x, D.dataDriftPValue, a.drift, (r) =>
     r.score?.pValue != null ? [feature(r), r.score.pValue] : undefined,
   );
-  gauges(x, D.dataDriftSeverity, a.drift, (r) =>
+  // No severity, threshold or attribution from a window still warming up: only its score and size.
+  const judged = a.drift.filter((r) => r.score && r.reason !== "warming_up");
+  gauges(x, D.dataDriftSeverity, judged, (r) =>
     r.score ? [feature(r), SeverityLevel[r.score.severity]] : undefined,
+  );
+  const tiers = (["info", "warning", "critical"] as const).flatMap((severity) =>
+    judged.map((r) => ({ r, severity })),
+  );
+  gauges(x, D.dataDriftThreshold, tiers, ({ r, severity }) =>
+    r.score ? [{ ...feature(r), severity }, r.score.thresholds[severity]] : undefined,
+  );
+  const moved = a.drift.flatMap((r) => (r.moved ?? []).map((m, i) => ({ r, m, rank: String(i + 1) })));
+  gauges(x, D.dataDriftTopRange, moved, ({ r, m, rank }) => [
+    { ...feature(r), rank, range: m.range, baseline_share: shareLabel(m.baseline) },
+    m.current,
+  ]);
+  const version = (v: (typeof a.versionDrift)[number]) => ({
+    model_name: v.model,
+    feature_name: v.feature,
+    model_version: v.version,
+    reference_version: v.referenceVersion,
+  });
+  gauges(x, D.versionDriftScore, a.versionDrift, (v) => (v.score ? [version(v), v.score.value] : undefined));
+  gauges(x, D.versionDriftSeverity, a.versionDrift, (v) =>
+    v.score ? [version(v), SeverityLevel[v.score.severity]] : undefined,
   );
 
   const model = (m: string) => ({ model_name: m });

@@ -515,12 +515,19 @@ function drift(s: TimeScale): Dashboard {
     tsPanel(g, 16, 9)
       .title("Drift score by feature")
       .description(
-        `KS statistic D of each feature's window against its baseline (or the feature's configured measure): ${t.info} info, ${t.warning} warning, ${t.critical} critical.`,
+        `KS statistic D of each feature's window against its baseline (or the feature's configured measure): ${t.info} info, ${t.warning} warning, ${t.critical} critical at large windows. The dashed "warning threshold" series is the score a warning needs at the window's current size: at small windows chance alone reaches more than ${t.warning}, and the collector raises the threshold to that.`,
       )
       .min(0)
       .thresholdsStyle(thresholdLines())
       .thresholds(steps([null, C.ok], [t.info, C.info], [t.warning, C.warning], [t.critical, C.critical]))
-      .withTarget(query(`max by (${L.feature}) (${M.driftScore}{${MODEL}})`, `{{${L.feature}}}`)),
+      .withTarget(query(`max by (${L.feature}) (${M.driftScore}{${MODEL}})`, `{{${L.feature}}}`))
+      .withTarget(
+        query(
+          `max by (${L.feature}) (${M.driftThreshold}{${MODEL}, severity="warning"})`,
+          `{{${L.feature}}} warning threshold`,
+          "B",
+        ),
+      ),
   );
   d.withPanel(
     statPanel(g, 8, 9)
@@ -554,6 +561,38 @@ function drift(s: TimeScale): Dashboard {
       .title("Values in the drift window")
       .unit("short")
       .withTarget(query(`max by (${L.feature}) (${M.driftSamples}{${MODEL}})`, `{{${L.feature}}}`)),
+  );
+  d.withPanel(
+    statPanel(g, 12, 8)
+      .title("What moved")
+      .description(
+        "For features with a drift severity over the dashboard's range: the value ranges (bins at the baseline's 5 % quantiles) or categories whose share moved most, with the window's share; the baseline's share is in the name.",
+      )
+      .unit("percentunit")
+      .graphMode(BigValueGraphMode.None)
+      .textMode(BigValueTextMode.ValueAndName)
+      .withTarget(
+        query(
+          `max by (${L.feature}, rank, range, baseline_share) (max_over_time(${M.driftTopRange}{${MODEL}}[$__range]))`,
+          `{{${L.feature}}} {{range}} (baseline {{baseline_share}})`,
+        ),
+      ),
+  );
+  d.withPanel(
+    tsPanel(g, 12, 8)
+      .title("Version against version (rollouts)")
+      .description(
+        "KS D of each newer version's feature window against the version live first, while two versions are live. VersionDriftDetected warns at warning severity (0.15, raised at small windows).",
+      )
+      .min(0)
+      .thresholdsStyle(thresholdLines())
+      .thresholds(steps([null, C.ok], [t.warning, C.warning], [t.critical, C.critical]))
+      .withTarget(
+        query(
+          `max by (${L.feature}, ${L.version}) (${M.versionDriftScore}{${MODEL}})`,
+          `{{${L.feature}}} {{${L.version}}}`,
+        ),
+      ),
   );
   g.row(d, "Concept drift and distributions");
   const cd = THRESHOLDS.conceptDriftPsi.tiers;

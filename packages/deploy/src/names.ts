@@ -26,6 +26,10 @@ export const M = {
   driftPValue: Derived.dataDriftPValue.prom,
   driftSeverity: Derived.dataDriftSeverity.prom,
   driftSamples: Derived.dataDriftSamples.prom,
+  driftThreshold: Derived.dataDriftThreshold.prom,
+  driftTopRange: Derived.dataDriftTopRange.prom,
+  versionDriftScore: Derived.versionDriftScore.prom,
+  versionDriftSeverity: Derived.versionDriftSeverity.prom,
   conceptPsi: Derived.conceptDriftPsi.prom,
   accuracy: Derived.accuracyBySegment.prom,
 } as const;

@@ -15,7 +15,7 @@ import {
   type Objective,
   type SloSpec,
 } from "./slo-spec.js";
-import { humanizeDuration, renderTemplate } from "./template.js";
+import { humanizeDuration, type MovedRow, renderTemplate, type TemplateLookups } from "./template.js";
 
 type Labels = Record<string, string>;
 
@@ -139,13 +139,19 @@ class TestBuilder {
   }
 
   /** What promtool should see for an alert with these labels and value. */
-  expect(rule: AlertRule, labels: Labels, value: number, latencyObjective?: number): PromtoolAlert {
+  expect(
+    rule: AlertRule,
+    labels: Labels,
+    value: number,
+    latencyObjective?: number,
+    lookups: Omit<TemplateLookups, "latencyObjective"> = {},
+  ): PromtoolAlert {
     const all = { ...labels, ...rule.labels };
     return {
       exp_labels: all,
       exp_annotations: {
         summary: renderTemplate(rule.summary, all, value),
-        description: renderTemplate(rule.description, all, value, { latencyObjective }),
+        description: renderTemplate(rule.description, all, value, { latencyObjective, ...lookups }),
         runbook_url: rule.runbookUrl,
       },
     };
@@ -322,24 +328,51 @@ class TestBuilder {
 
   dataDrift(): PromtoolTestFile {
     const model = UNLISTED_MODEL;
-    const features: Array<[string, number, number]> = [
-      ["severe", 0.3, 3],
-      ["moderate", 0.15, 2],
-      ["slight", 0.12, 1],
-      ["stable", 0.05, 0],
+    // feature, score, severity level, thresholds (info, warning, critical) at the window's size
+    const features: Array<[string, number, number, [number, number, number]]> = [
+      ["severe", 0.3, 3, [0.1, 0.15, 0.25]],
+      ["moderate", 0.15, 2, [0.1, 0.15, 0.25]],
+      ["slight", 0.12, 1, [0.1, 0.15, 0.25]],
+      ["stable", 0.05, 0, [0.1, 0.15, 0.25]],
+      // A small window: 0.2 is past the 0.15 floor but not past what chance reaches (0.22), so no severity.
+      ["small_window", 0.2, 0, [0.22, 0.22, 0.25]],
     ];
-    const input = features.flatMap(([f, score, level]) => [
+    // What moved, for the features with a severity (the collector exports it only for those).
+    const moved: Record<string, MovedRow[]> = {
+      severe: [
+        { rank: "2", range: "(0.5, 1]", baselineShare: "0.15", current: 0.05 },
+        { rank: "1", range: "(-inf, -2]", baselineShare: "0.04", current: 0.38 },
+      ],
+      moderate: [{ rank: "1", range: "(3, +inf)", baselineShare: "0.05", current: 0.21 }],
+    };
+    const input = features.flatMap(([f, score, level, th]) => [
       {
         series: series(M.driftScore, raw(model, { [L.feature]: f, method: "ks" })),
         values: gauge(score, 90),
       },
       { series: series(M.driftSeverity, raw(model, { [L.feature]: f })), values: gauge(level, 90) },
+      ...(["info", "warning", "critical"] as const).map((sev, i) => ({
+        series: series(M.driftThreshold, raw(model, { [L.feature]: f, severity: sev })),
+        values: gauge(th[i], 90),
+      })),
+      ...(moved[f] ?? []).map((m) => ({
+        series: series(
+          M.driftTopRange,
+          raw(model, { [L.feature]: f, rank: m.rank, range: m.range, baseline_share: m.baselineShare }),
+        ),
+        values: gauge(m.current, 90),
+      })),
     ]);
+    const thresholdOf = (f: string, sev: Severity) =>
+      features.find((x) => x[0] === f)![3][sev === "info" ? 0 : sev === "warning" ? 1 : 2];
     const a = (sev: Severity, f: string, v: number) =>
-      this.expect(this.rule(ALERTS.dataDrift, sev), { [L.model]: model, [L.feature]: f }, v);
+      this.expect(this.rule(ALERTS.dataDrift, sev), { [L.model]: model, [L.feature]: f }, v, undefined, {
+        driftThreshold: thresholdOf(f, sev),
+        driftMoved: moved[f] ?? [],
+      });
     return this.file([
       {
-        name: "drift alerts follow the collector's per-feature severity; the value is the score",
+        name: "drift alerts follow the collector's size-aware per-feature severity; the page names the threshold and what moved",
         interval: "1m",
         input_series: input,
         alert_rule_test: [
@@ -354,6 +387,50 @@ class TestBuilder {
               a("info", "moderate", 0.15),
               a("info", "slight", 0.12),
             ],
+          },
+        ],
+      },
+    ]);
+  }
+
+  // --- VersionDriftDetected ------------------------------------------------------
+
+  versionDrift(): PromtoolTestFile {
+    const model = UNLISTED_MODEL;
+    const labels = (f: string, v: string) =>
+      raw(model, { [L.feature]: f, [L.version]: v, reference_version: "1.0.0" });
+    const input = [
+      // version 2.0.0 moved on one feature (warning), not on another; a canary with a critical shift
+      ["text_length", "2.0.0", 0.2, 2],
+      ["sentiment_score", "2.0.0", 0.04, 0],
+      ["text_length", "2.1.0", 0.4, 3],
+    ].flatMap(([f, v, score, level]) => [
+      {
+        series: series(M.versionDriftScore, labels(f as string, v as string)),
+        values: gauge(score as number, 40),
+      },
+      {
+        series: series(M.versionDriftSeverity, labels(f as string, v as string)),
+        values: gauge(level as number, 40),
+      },
+    ]);
+    const a = (f: string, v: string, value: number) =>
+      this.expect(
+        this.rule(ALERTS.versionDrift, "warning"),
+        { [L.model]: model, [L.feature]: f, [L.version]: v },
+        value,
+      );
+    return this.file([
+      {
+        name: "version drift warns per feature and version after its for:, not before",
+        interval: "1m",
+        input_series: input,
+        alert_rule_test: [
+          { eval_time: "10m", alertname: ALERTS.versionDrift, exp_alerts: [] },
+          {
+            eval_time: "20m",
+            alertname: ALERTS.versionDrift,
+            exp_alerts: [a("text_length", "2.0.0", 0.2), a("text_length", "2.1.0", 0.4)],
           },
         ],
       },
@@ -752,6 +829,7 @@ export function buildRuleTests(rules: RuleSet, spec: SloSpec): Record<string, Pr
     [`${ALERTS.highErrorRate}.test.yml`]: b.errorRate(),
     [`${ALERTS.highLatency}.test.yml`]: b.latency(),
     [`${ALERTS.dataDrift}.test.yml`]: b.dataDrift(),
+    [`${ALERTS.versionDrift}.test.yml`]: b.versionDrift(),
     [`${ALERTS.conceptDrift}.test.yml`]: b.conceptDrift(),
     [`${ALERTS.lowAccuracy}.test.yml`]: b.accuracy(),
     [`${ALERTS.lowConfidence}.test.yml`]: b.lowConfidence(),

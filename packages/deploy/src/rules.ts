@@ -219,7 +219,8 @@ class Builder {
           alert: dd.alert,
           severity: t.severity,
           // Severity comes from the collector, which applies each feature's drift method and thresholds
-          // (KS D: 0.1 info, 0.15 warning, 0.25 critical); the value shown is the score itself.
+          // (KS D: 0.1 info, 0.15 warning, 0.25 critical), raised at small windows to what chance reaches
+          // (ml_data_drift_threshold), and none while a window warms up; the value shown is the score.
           expr: `max by (${by}) (${M.driftScore}) and on (${by}) (max by (${by}) (${M.driftSeverity}) ${dd.op} ${t.level})`,
           for: t.for,
           summary: ["Input drift on feature ", { label: L.feature }, " of model ", model],
@@ -230,9 +231,44 @@ class Builder {
             model,
             " has drifted from its baseline: score ",
             { value: "fixed2" },
-            ` (KS D unless configured otherwise), ${t.name} severity or worse for ${this.s.d(t.for)}.`,
+            ` (KS D unless configured otherwise) against a ${t.name} threshold of `,
+            { driftThreshold: { metric: M.driftThreshold, severity: t.name } },
+            ` at the size of this window, ${t.name} severity or worse for ${this.s.d(t.for)}. `,
+            { driftMoved: M.driftTopRange },
           ],
-          signals: [M.driftScore, M.driftSeverity],
+          signals: [M.driftScore, M.driftSeverity, M.driftThreshold],
+        }),
+      );
+    }
+    const vd = THRESHOLDS.versionDrift;
+    for (const t of vd.tiers) {
+      const by = `${L.model}, ${L.feature}, ${L.version}`;
+      rules.push(
+        this.alert({
+          alert: vd.alert,
+          severity: t.severity,
+          expr: `max by (${by}) (${M.versionDriftScore}) and on (${by}) (max by (${by}) (${M.versionDriftSeverity}) ${vd.op} ${t.level})`,
+          for: t.for,
+          summary: [
+            "Version ",
+            { label: L.version },
+            " of model ",
+            model,
+            " sees different ",
+            { label: L.feature },
+          ],
+          description: [
+            "During a rollout, feature ",
+            { label: L.feature },
+            " of model ",
+            model,
+            " in version ",
+            { label: L.version },
+            " differs from the version live first: KS D ",
+            { value: "fixed2" },
+            `, ${t.name} severity or worse for the size of the two windows, for ${this.s.d(t.for)}.`,
+          ],
+          signals: [M.versionDriftScore, M.versionDriftSeverity],
         }),
       );
     }

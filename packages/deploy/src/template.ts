@@ -10,12 +10,26 @@ export type TemplatePart =
   | { label: string }
   | { value: ValueFormat }
   /** The model's latency objective, looked up with the template `query` function. */
-  | { latencyObjective: string };
+  | { latencyObjective: string }
+  /** The feature's effective drift threshold for a severity (a threshold metric by severity label). */
+  | { driftThreshold: { metric: string; severity: string } }
+  /** The ranges that moved most (a top-range metric: rank, range, baseline_share labels; value the current share). */
+  | { driftMoved: string };
 export type Template = readonly TemplatePart[];
+
+/** One row of a top-range metric, as the template reads it. */
+export interface MovedRow {
+  rank: string;
+  range: string;
+  baselineShare: string;
+  current: number;
+}
 
 /** Values a template looks up besides labels and $value (for rendering expectations). */
 export interface TemplateLookups {
   latencyObjective?: number;
+  driftThreshold?: number;
+  driftMoved?: MovedRow[];
 }
 
 const GO_FORMAT: Record<ValueFormat, string> = {
@@ -32,6 +46,18 @@ export function toGoTemplate(t: Template): string {
       if (typeof p === "string") return p;
       if ("label" in p) return `{{ $labels.${p.label} }}`;
       if ("value" in p) return GO_FORMAT[p.value];
+      if ("driftThreshold" in p) {
+        const { metric, severity } = p.driftThreshold;
+        const q = `max(${metric}{model_name=%q,feature_name=%q,severity="${severity}"})`;
+        return `{{ with printf \`${q}\` $labels.model_name $labels.feature_name | query }}{{ . | first | value | printf "%.2f" }}{{ end }}`;
+      }
+      if ("driftMoved" in p) {
+        const q = `${p.driftMoved}{model_name=%q,feature_name=%q}`;
+        return (
+          `{{ range printf \`${q}\` $labels.model_name $labels.feature_name | query | sortByLabel "rank" }}` +
+          "{{ .Labels.feature_name }}: {{ .Value | humanizePercentage }} of values now in {{ .Labels.range }}, baseline {{ .Labels.baseline_share | humanizePercentage }}. {{ end }}"
+        );
+      }
       const q = `min(${p.latencyObjective}{model_name=%q})`;
       return `{{ with printf "${q}" $labels.model_name | query }}{{ . | first | value | humanizeDuration }}{{ end }}`;
     })
@@ -51,6 +77,16 @@ export function renderTemplate(
       if ("label" in p) return labels[p.label] ?? "";
       if ("latencyObjective" in p)
         return lookups.latencyObjective === undefined ? "" : humanizeDuration(lookups.latencyObjective);
+      if ("driftThreshold" in p)
+        return lookups.driftThreshold === undefined ? "" : lookups.driftThreshold.toFixed(2);
+      if ("driftMoved" in p)
+        return [...(lookups.driftMoved ?? [])]
+          .sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0))
+          .map(
+            (m) =>
+              `${labels.feature_name ?? ""}: ${humanizePercentage(m.current)} of values now in ${m.range}, baseline ${humanizePercentage(Number(m.baselineShare))}. `,
+          )
+          .join("");
       return formatValue(p.value, value);
     })
     .join("");

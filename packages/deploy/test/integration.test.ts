@@ -238,6 +238,13 @@ describe.runIf(toolAvailable("prometheus"))("generated rules and dashboards on a
       lowConfidenceShare: 0.05,
       accuracy: 0.96,
     };
+    // A canary of the listed model, fed like it: version drift is scored (and stays quiet).
+    const canary = new ModelMonitor({
+      modelName: LISTED,
+      modelVersion: "1.1.0",
+      endpoint: "/predict",
+      meter,
+    });
     const phase: Record<string, Phase> = { [LISTED]: NORMAL, [UNLISTED]: NORMAL };
     const silent = new Set<string>();
     const tick = () => {
@@ -257,6 +264,11 @@ describe.runIf(toolAvailable("prometheus"))("generated rules and dashboards on a
           if (rand() < 0.2) m.recordOutcome("ground_truth_sample", rand() < p.accuracy);
         }
       }
+      if (!silent.has(LISTED))
+        for (let i = 0; i < 3; i++) {
+          canary.recordFeature("text_length", phase[LISTED].textLength());
+          canary.recordFeature("sentiment_score", normal(0, 1));
+        }
     };
     // When each tick ran: a critical alert in the normal phase is explained (or not) by a stalled generator.
     const ticks: number[] = [];

@@ -25,6 +25,7 @@ export const AlertNames = {
   highErrorRate: "HighErrorRate",
   highLatency: "HighLatencyP95",
   dataDrift: "DataDriftDetected",
+  versionDrift: "VersionDriftDetected",
   conceptDrift: "ConceptDriftDetected",
   lowAccuracy: "LowModelAccuracy",
   lowConfidence: "HighLowConfidencePredictions",
@@ -78,7 +79,8 @@ export const AlertThresholds = {
   },
   /**
    * On the collector's per-feature drift severity (SeverityLevel), which applies each feature's
-   * drift measure and thresholds (KS D ≥ 0.15 warning, ≥ 0.1 info by default). Critical drift
+   * drift measure and thresholds (KS D ≥ 0.15 warning, ≥ 0.1 info by default, raised at small
+   * windows to what chance reaches at the configured false-alarm rate). Critical drift
    * (D ≥ 0.25) is inside the warning: drift opens a ticket, it does not page.
    */
   dataDrift: {
@@ -88,6 +90,16 @@ export const AlertThresholds = {
       { severity: "warning", level: SeverityLevel.warning, name: "warning", for: "1h" },
       { severity: "info", level: SeverityLevel.info, name: "info", for: "1h" },
     ],
+  },
+  /**
+   * During a rollout, on the collector's severity of a newer version's feature window against the
+   * version live first (ml_version_drift_severity, KS with size-aware thresholds): the new version
+   * sees, or produces, different inputs than the one it replaces.
+   */
+  versionDrift: {
+    alert: AlertNames.versionDrift,
+    op: ">=",
+    tiers: [{ severity: "warning", level: SeverityLevel.warning, name: "warning", for: "15m" }],
   },
   /** PSI of the confidence distribution against the baseline (ml_concept_drift_psi). */
   conceptDriftPsi: {

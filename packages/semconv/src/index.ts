@@ -196,6 +196,26 @@ export const Derived = {
     help: "Drift severity of a feature: 0 none, 1 info, 2 warning, 3 critical",
     labels: ["model_name", "feature_name"],
   },
+  dataDriftThreshold: {
+    prom: "ml_data_drift_threshold",
+    help: "Score a feature must reach for a severity at its current window size: the larger of the configured threshold and what chance reaches at the false-alarm rate",
+    labels: ["model_name", "feature_name", "severity"],
+  },
+  dataDriftTopRange: {
+    prom: "ml_data_drift_top_range",
+    help: "Share of the current window in one of the (up to 3) value ranges or categories whose share moved most, for features with a drift severity; baseline_share is the baseline's share",
+    labels: ["model_name", "feature_name", "rank", "range", "baseline_share"],
+  },
+  versionDriftScore: {
+    prom: "ml_version_drift_score",
+    help: "KS statistic D of a newer model version's feature window against the window of the version live first (during a rollout)",
+    labels: ["model_name", "feature_name", "model_version", "reference_version"],
+  },
+  versionDriftSeverity: {
+    prom: "ml_version_drift_severity",
+    help: "Severity of version-against-version drift: 0 none, 1 info, 2 warning, 3 critical, with the same size-aware thresholds as data drift",
+    labels: ["model_name", "feature_name", "model_version", "reference_version"],
+  },
   requestDurationQuantile: {
     prom: "ml_request_duration_window_seconds",
     help: "Request latency over the analysis window: p50, p95 and p99 from the merged exponential histograms",

@@ -52,5 +52,18 @@ export {
   ksSamples,
 } from "./ks.js";
 export { lowerBoundary, MAX_SCALE, MIN_SCALE, mapToIndex } from "./mapping.js";
+export {
+  chiSquareQuantile,
+  cramersVCriticalValue,
+  effectiveSize,
+  FALSE_ALARM_PERIOD_SECONDS,
+  jsCriticalValue,
+  kolmogorovQuantile,
+  ksCriticalValue,
+  perTestAlpha,
+  psiCriticalValue,
+  wassersteinCriticalValue,
+  wassersteinSpread,
+} from "./null.js";
 export { burnRate, burnRateThreshold, errorBudgetRemaining, errorRatio } from "./slo.js";
 export { chiSquareSf, erfc, gammaP, gammaQ, lnFactorial, lnGamma, normalSf } from "./special.js";

@@ -49,12 +49,16 @@ describe("KS", () => {
     const asymp = kstwoSf(0.02, Math.round((10000 * 9000) / 19000));
     expect(Math.abs(exact - asymp) / exact).toBeLessThan(0.05);
   });
-  it("identical histograms: D = 0, p = 1, and the error bound covers the unknown within-bucket order", () => {
+  it("identical histograms: the lower bound is 0, and d is the D expected of two samples filling the same buckets", () => {
     const h = hist(range(1000, (i) => Math.sin(i) * 10));
     const r = ksHistograms(h, h.clone());
-    expect(r.d).toBe(0);
-    expect(r.pValue).toBe(1);
-    expect(r.errorBound).toBeGreaterThan(0);
+    // Identical raw samples give D = 0, but so could any interleaving within the buckets: the
+    // estimate is the expected within-bucket excess, small and inside the error bound.
+    expect(r.lower).toBe(0);
+    expect(r.d).toBeGreaterThan(0);
+    expect(r.d).toBeLessThan(0.03);
+    expect(r.d).toBeLessThanOrEqual(r.errorBound);
+    expect(r.pValue).toBeGreaterThan(0.99);
   });
   it("histograms at different scales and zero thresholds are compared on a common grid", () => {
     const xs = range(3000, (i) => ((i * 7919) % 3001) / 300 - 5);
