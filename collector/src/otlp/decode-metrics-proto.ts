@@ -31,7 +31,7 @@
 //   - A message field that appears twice is merged, as protobuf specifies (repeated
 //     fields append, scalars last-wins); a later oneof member replaces an earlier one.
 
-import { materializeBuckets } from "@mlwatch/stats";
+import { materializeBuckets } from "@mlwatch/stats/otlp";
 import { resolveLimits, rethrowAt, rethrowFinal } from "./errors.js";
 import {
   I64,

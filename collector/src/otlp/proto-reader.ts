@@ -13,7 +13,7 @@
 // to use in Prometheus labels and JSON.
 
 import { BinaryReader } from "@bufbuild/protobuf/wire";
-import type { VarintCounts } from "@mlwatch/stats";
+import type { VarintCounts } from "@mlwatch/stats/otlp";
 import { fail, rethrowAt } from "./errors.js";
 import type { Attributes, AttrValue, DecodeLimits } from "./types.js";
 import { doubleToJson, int64ToAttr, kvlistToJson, newAttributes, toHex } from "./values.js";
