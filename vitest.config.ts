@@ -8,6 +8,8 @@ export default defineConfig({
     // Unit tests import workspace packages from source; end-to-end tests run the built dist.
     alias: {
       "@mlwatch/semconv": src("./packages/semconv/src/index.ts"),
+      // before "@mlwatch/stats", which would also match it as a prefix
+      "@mlwatch/stats/otlp": src("./packages/stats/src/otlp/index.ts"),
       "@mlwatch/stats": src("./packages/stats/src/index.ts"),
       "@mlwatch/sdk": src("./packages/sdk/src/index.ts"),
     },

@@ -1,4 +1,6 @@
-// OTLP/JSON decoders (ExportMetricsServiceRequest, ExportLogsServiceRequest).
+// OTLP/JSON decoders (ExportMetricsServiceRequest, ExportLogsServiceRequest): the
+// entry points, enums, and the metrics and logs messages. Field-level reading is in
+// json-values.ts, the common messages in json-common.ts.
 //
 // Accepted, following the OTLP/JSON encoding rules and the proto3 JSON mapping:
 //   - field names in lowerCamelCase or as in the proto (snake_case); null = absent;
@@ -15,9 +17,26 @@
 // NO_RECORDED_VALUE points, AnyValue conversions in values.ts).
 
 import { fail, resolveLimits, rethrowAt, rethrowFinal } from "./errors.js";
+import { attributesInto, body, resourceInto, scopeOf } from "./json-common.js";
 import {
-  type Attributes,
-  type AttrValue,
+  asArray,
+  asObject,
+  bool,
+  count,
+  countValue,
+  doubleValue,
+  get,
+  int32,
+  int32Value,
+  int64Num,
+  type Json,
+  optDouble,
+  optObject,
+  str,
+  timestamp,
+  uint32,
+} from "./json-values.js";
+import {
   DecodeError,
   type DecodeLimits,
   type ExpBuckets,
@@ -34,21 +53,8 @@ import {
   type ScopeMetrics,
   Temporality,
 } from "./types.js";
-import {
-  doubleToJson,
-  int64ToAttr,
-  kvlistToJson,
-  newAttributes,
-  toHex,
-  utf8LengthExceeds,
-} from "./values.js";
+import { newAttributes } from "./values.js";
 
-type Json = Record<string, unknown>;
-
-const EMPTY: readonly unknown[] = Object.freeze([]);
-const UINT64_MAX = (1n << 64n) - 1n;
-const INT64_MIN = -(1n << 63n);
-const INT64_MAX = (1n << 63n) - 1n;
 const NO_RECORDED_VALUE = 1;
 
 /** Decodes an OTLP/JSON ExportMetricsServiceRequest. Throws DecodeError on malformed input. */
@@ -103,163 +109,6 @@ function parse(text: string): unknown {
 }
 
 // ---------------------------------------------------------------------------
-// JSON value helpers
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "string") return v.length > 40 ? `string "${v.slice(0, 40)}..."` : `string "${v}"`;
-  if (typeof v === "object") return "an object";
-  return `${typeof v} ${String(v)}`;
-}
-
-/** A field by its lowerCamelCase or its proto name; null counts as absent. */
-function get(o: Json, camel: string, snake: string): unknown {
-  const v = o[camel];
-  if (v !== undefined && v !== null) return v;
-  const w = o[snake];
-  return w === null ? undefined : w;
-}
-
-function asObject(v: unknown, what: string): Json {
-  if (typeof v !== "object" || v === null || Array.isArray(v))
-    fail(`${what}: expected an object, got ${describe(v)}`);
-  return v as Json;
-}
-
-function optObject(o: Json, camel: string, snake: string): Json | undefined {
-  const v = get(o, camel, snake);
-  return v === undefined ? undefined : asObject(v, camel);
-}
-
-function asArray(v: unknown, what: string, lim: DecodeLimits): readonly unknown[] {
-  if (v === undefined || v === null) return EMPTY;
-  if (!Array.isArray(v)) fail(`${what}: expected an array, got ${describe(v)}`);
-  if (v.length > lim.maxRepeated) fail(`${what} has more than maxRepeated (${lim.maxRepeated}) elements`);
-  return v;
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
-function strValue(v: unknown, what: string, lim: DecodeLimits): string {
-  if (typeof v !== "string") fail(`${what}: expected a string, got ${describe(v)}`);
-  if (utf8LengthExceeds(v, lim.maxStringBytes)) {
-    fail(`${what}: string exceeds maxStringBytes (${lim.maxStringBytes})`);
-  }
-  // JSON "\ud800" escapes can produce lone surrogates; like invalid UTF-8 in protobuf,
-  // they become U+FFFD so that every decoded string is valid Unicode.
-  LONE_SURROGATE.lastIndex = 0;
-  return LONE_SURROGATE.test(v) ? v.replace(LONE_SURROGATE, "\uFFFD") : v;
-}
-
-function str(o: Json, camel: string, snake: string, lim: DecodeLimits): string {
-  const v = get(o, camel, snake);
-  return v === undefined ? "" : strValue(v, camel, lim);
-}
-
-const INT_RE = /^-?\d+$/;
-
-/** An unsigned 64-bit count as a number; negative, fractional or above 2^53-1 is an error. */
-function count(o: Json, camel: string, snake: string): number {
-  const v = get(o, camel, snake);
-  return v === undefined ? 0 : countValue(v, camel);
-}
-
-function countValue(v: unknown, what: string, index?: number): number {
-  // Fast path: a plain non-negative safe integer.
-  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
-  let n = Number.NaN;
-  if (typeof v === "number") n = v;
-  else if (typeof v === "string" && INT_RE.test(v)) n = Number(v);
-  const name = index === undefined ? what : `${what}[${index}]`;
-  if (!Number.isInteger(n) || n < 0) fail(`${name}: expected a non-negative integer, got ${describe(v)}`);
-  if (n > Number.MAX_SAFE_INTEGER) fail(`${name} exceeds 2^53-1 (Number.MAX_SAFE_INTEGER)`);
-  return n;
-}
-
-/** A signed 64-bit integer as a number; beyond ±(2^53-1) is an error. */
-function int64Num(v: unknown, what: string): number {
-  let n: number;
-  if (typeof v === "number") n = v;
-  else if (typeof v === "string" && INT_RE.test(v)) n = Number(v);
-  else fail(`${what}: expected an integer, got ${describe(v)}`);
-  if (!Number.isInteger(n)) fail(`${what}: expected an integer, got ${describe(v)}`);
-  if (!Number.isSafeInteger(n)) fail(`${what} exceeds 2^53-1 (Number.MAX_SAFE_INTEGER) in magnitude`);
-  return n;
-}
-
-/** A 32-bit integer (int32 / uint32 / enum number). */
-function int32Value(v: unknown, what: string, min: number, max: number): number {
-  let n: number;
-  if (typeof v === "number") n = v;
-  else if (typeof v === "string" && INT_RE.test(v)) n = Number(v);
-  else fail(`${what}: expected an integer, got ${describe(v)}`);
-  if (!Number.isInteger(n) || n < min || n > max)
-    fail(`${what}: expected an integer in [${min}, ${max}], got ${describe(v)}`);
-  return n;
-}
-
-function int32(o: Json, camel: string, snake: string): number {
-  const v = get(o, camel, snake);
-  return v === undefined ? 0 : int32Value(v, camel, -2147483648, 2147483647);
-}
-
-function uint32(o: Json, camel: string, snake: string): number {
-  const v = get(o, camel, snake);
-  return v === undefined ? 0 : int32Value(v, camel, 0, 4294967295);
-}
-
-/** A fixed64 timestamp as an exact bigint (from a decimal string) or from a non-negative integer number. */
-function timestamp(o: Json, camel: string, snake: string): bigint {
-  const v = get(o, camel, snake);
-  if (v === undefined) return 0n;
-  if (typeof v === "string" && /^\d{1,20}$/.test(v)) {
-    const b = BigInt(v);
-    if (b <= UINT64_MAX) return b;
-  } else if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v < 2 ** 64) {
-    return BigInt(v);
-  }
-  fail(`${camel}: expected an unsigned 64-bit integer, got ${describe(v)}`);
-}
-
-const NUMERIC_RE = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
-
-function doubleValue(v: unknown, what: string): number {
-  if (typeof v === "number") return v;
-  if (typeof v === "string") {
-    if (v === "NaN") return Number.NaN;
-    if (v === "Infinity") return Number.POSITIVE_INFINITY;
-    if (v === "-Infinity") return Number.NEGATIVE_INFINITY;
-    if (NUMERIC_RE.test(v)) return Number(v);
-  }
-  fail(`${what}: expected a number, got ${describe(v)}`);
-}
-
-function optDouble(o: Json, camel: string, snake: string): number | undefined {
-  const v = get(o, camel, snake);
-  return v === undefined ? undefined : doubleValue(v, camel);
-}
-
-function bool(o: Json, camel: string, snake: string): boolean {
-  const v = get(o, camel, snake);
-  if (v === undefined) return false;
-  if (typeof v !== "boolean") fail(`${camel}: expected a boolean, got ${describe(v)}`);
-  return v;
-}
-
-const BASE64_RE = /^[A-Za-z0-9+/_-]*={0,2}$/;
-
-function base64ToHex(v: unknown, what: string, lim: DecodeLimits): string {
-  if (typeof v !== "string" || !BASE64_RE.test(v) || v.length % 4 === 1) {
-    fail(`${what}: expected a base64 string, got ${describe(v)}`);
-  }
-  const bytes = Buffer.from(v, "base64");
-  if (bytes.length > lim.maxStringBytes)
-    fail(`${what}: bytes value exceeds maxStringBytes (${lim.maxStringBytes})`);
-  return toHex(bytes);
-}
-
-// ---------------------------------------------------------------------------
 // Enums
 
 const TEMPORALITY_NAMES: Record<string, Temporality> = {
@@ -287,254 +136,6 @@ function severity(o: Json): number {
   if (v === undefined) return 0;
   if (typeof v === "string" && Object.hasOwn(SEVERITY_NAMES, v)) return SEVERITY_NAMES[v]!;
   return int32Value(v, "severityNumber", -2147483648, 2147483647);
-}
-
-// ---------------------------------------------------------------------------
-// common.proto: attributes and AnyValue
-
-function attributesInto(v: unknown, attrs: Attributes, lim: DecodeLimits): void {
-  const list = asArray(v, "attributes", lim);
-  if (list.length > lim.maxAttributes) fail(`more than maxAttributes (${lim.maxAttributes}) attributes`);
-  for (let i = 0; i < list.length; i++) {
-    try {
-      const kv = asObject(list[i], "KeyValue");
-      const key = str(kv, "key", "key", lim);
-      let value: AttrValue | undefined;
-      try {
-        const av = get(kv, "value", "value");
-        value = av === undefined ? undefined : attrValue(av, 1, lim);
-      } catch (e) {
-        rethrowAt(e, "value");
-      }
-      if (value === undefined) delete attrs[key];
-      else attrs[key] = value;
-    } catch (e) {
-      rethrowAt(e, "attributes", i);
-    }
-  }
-}
-
-function checkDepth(depth: number, lim: DecodeLimits): void {
-  if (depth > lim.maxDepth) fail(`AnyValue nesting exceeds maxDepth (${lim.maxDepth})`);
-}
-
-const ONEOF_FIELDS = [
-  "stringValue",
-  "string_value",
-  "boolValue",
-  "bool_value",
-  "intValue",
-  "int_value",
-  "doubleValue",
-  "double_value",
-  "arrayValue",
-  "array_value",
-  "kvlistValue",
-  "kvlist_value",
-  "bytesValue",
-  "bytes_value",
-];
-
-/** Which AnyValue member is set: index into ONEOF_FIELDS / 2, or -1 when empty. */
-function anyKind(o: Json): number {
-  let kind = -1;
-  for (let i = 0; i < ONEOF_FIELDS.length; i++) {
-    const v = o[ONEOF_FIELDS[i]!];
-    if (v === undefined || v === null) continue;
-    const k = i >> 1;
-    if (kind !== -1 && kind !== k) fail("AnyValue has more than one value set");
-    kind = k;
-  }
-  return kind;
-}
-
-function anyMember(o: Json, kind: number): unknown {
-  return get(o, ONEOF_FIELDS[kind * 2]!, ONEOF_FIELDS[kind * 2 + 1]!);
-}
-
-function intAttr(v: unknown, what: string): AttrValue {
-  if (typeof v === "number") {
-    if (!Number.isInteger(v)) fail(`${what}: expected an integer, got ${describe(v)}`);
-    if (Number.isSafeInteger(v)) return v;
-    v = BigInt(v).toString();
-  }
-  if (typeof v !== "string" || !INT_RE.test(v)) fail(`${what}: expected an integer, got ${describe(v)}`);
-  const b = BigInt(v);
-  if (b < INT64_MIN || b > INT64_MAX) fail(`${what}: ${v} is out of the int64 range`);
-  return int64ToAttr(b);
-}
-
-/** AnyValue as an attribute value; see values.ts for the conversions. */
-function attrValue(v: unknown, depth: number, lim: DecodeLimits): AttrValue | undefined {
-  checkDepth(depth, lim);
-  const o = asObject(v, "AnyValue");
-  const kind = anyKind(o);
-  if (kind === -1) return undefined;
-  const m = anyMember(o, kind);
-  switch (kind) {
-    case 0:
-      return strValue(m, "stringValue", lim);
-    case 1:
-      if (typeof m !== "boolean") fail(`boolValue: expected a boolean, got ${describe(m)}`);
-      return m;
-    case 2:
-      return intAttr(m, "intValue");
-    case 3:
-      return doubleValue(m, "doubleValue");
-    case 4:
-      return arrayJson(m, depth, lim);
-    case 5:
-      return kvlistJson(m, depth, lim);
-    default:
-      return base64ToHex(m, "bytesValue", lim);
-  }
-}
-
-/** AnyValue as JSON text ("null" when empty). */
-function anyJson(v: unknown, depth: number, lim: DecodeLimits): string {
-  const a = attrValue(v, depth, lim);
-  if (a === undefined) return "null";
-  const kind = anyKind(v as Json);
-  switch (kind) {
-    case 2:
-      return String(a); // exact digits: a valid JSON number
-    case 3:
-      return doubleToJson(a as number);
-    case 4:
-    case 5:
-      return a as string; // already JSON text
-    default:
-      return JSON.stringify(a);
-  }
-}
-
-function arrayJson(v: unknown, depth: number, lim: DecodeLimits): string {
-  try {
-    const list = asArray(get(asObject(v, "ArrayValue"), "values", "values"), "values", lim);
-    let s = "[";
-    for (let i = 0; i < list.length; i++) {
-      try {
-        s += (i === 0 ? "" : ",") + anyJson(list[i], depth + 1, lim);
-      } catch (e) {
-        rethrowAt(e, "values", i);
-      }
-    }
-    return s + "]";
-  } catch (e) {
-    rethrowAt(e, "arrayValue");
-  }
-}
-
-function kvlistJson(v: unknown, depth: number, lim: DecodeLimits): string {
-  try {
-    const list = asArray(get(asObject(v, "KeyValueList"), "values", "values"), "values", lim);
-    if (list.length > lim.maxAttributes)
-      fail(`kvlist has more than maxAttributes (${lim.maxAttributes}) entries`);
-    const entries = new Map<string, string>();
-    for (let i = 0; i < list.length; i++) {
-      try {
-        const kv = asObject(list[i], "KeyValue");
-        const key = str(kv, "key", "key", lim);
-        const av = get(kv, "value", "value");
-        let text = "null";
-        try {
-          if (av !== undefined) text = anyJson(av, depth + 1, lim);
-        } catch (e) {
-          rethrowAt(e, "value");
-        }
-        entries.set(key, text);
-      } catch (e) {
-        rethrowAt(e, "values", i);
-      }
-    }
-    return kvlistToJson(entries);
-  } catch (e) {
-    rethrowAt(e, "kvlistValue");
-  }
-}
-
-/** A log body; same shape rules as the protobuf decoder's readBody. */
-function body(v: unknown, lim: DecodeLimits): AttrValue | Attributes | AttrValue[] | null {
-  checkDepth(1, lim);
-  const o = asObject(v, "AnyValue");
-  const kind = anyKind(o);
-  if (kind === 4) {
-    try {
-      const list = asArray(
-        get(asObject(anyMember(o, kind), "ArrayValue"), "values", "values"),
-        "values",
-        lim,
-      );
-      const out: AttrValue[] = [];
-      for (let i = 0; i < list.length; i++) {
-        let item: AttrValue | undefined;
-        try {
-          item = attrValue(list[i], 2, lim);
-        } catch (e) {
-          rethrowAt(e, "values", i);
-        }
-        if (item === undefined) return arrayJson(anyMember(o, kind), 1, lim);
-        out.push(item);
-      }
-      return out;
-    } catch (e) {
-      rethrowAt(e, "arrayValue");
-    }
-  }
-  if (kind === 5) {
-    try {
-      const attrs: Attributes = Object.create(null);
-      const list = asArray(
-        get(asObject(anyMember(o, kind), "KeyValueList"), "values", "values"),
-        "values",
-        lim,
-      );
-      if (list.length > lim.maxAttributes)
-        fail(`kvlist has more than maxAttributes (${lim.maxAttributes}) entries`);
-      for (let i = 0; i < list.length; i++) {
-        try {
-          const kv = asObject(list[i], "KeyValue");
-          const key = str(kv, "key", "key", lim);
-          let value: AttrValue | undefined;
-          try {
-            const av = get(kv, "value", "value");
-            value = av === undefined ? undefined : attrValue(av, 2, lim);
-          } catch (e) {
-            rethrowAt(e, "value");
-          }
-          if (value === undefined) delete attrs[key];
-          else attrs[key] = value;
-        } catch (e) {
-          rethrowAt(e, "values", i);
-        }
-      }
-      return attrs;
-    } catch (e) {
-      rethrowAt(e, "kvlistValue");
-    }
-  }
-  const a = attrValue(o, 1, lim);
-  return a === undefined ? null : a;
-}
-
-function resourceInto(o: Json, attrs: Attributes, lim: DecodeLimits): void {
-  const res = optObject(o, "resource", "resource");
-  if (res === undefined) return;
-  try {
-    attributesInto(get(res, "attributes", "attributes"), attrs, lim);
-  } catch (e) {
-    rethrowAt(e, "resource");
-  }
-}
-
-function scopeOf(o: Json, lim: DecodeLimits): { name: string; version: string } {
-  const s = optObject(o, "scope", "scope");
-  if (s === undefined) return { name: "", version: "" };
-  try {
-    return { name: str(s, "name", "name", lim), version: str(s, "version", "version", lim) };
-  } catch (e) {
-    rethrowAt(e, "scope");
-  }
 }
 
 // ---------------------------------------------------------------------------

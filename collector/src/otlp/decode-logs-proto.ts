@@ -10,20 +10,9 @@
 //               fixed32 flags = 8; bytes trace_id = 9; bytes span_id = 10; string event_name = 12 }
 // trace_id, span_id, flags and dropped counts are checked for wire type and skipped.
 
+import { readAttribute, readBody, readResourceInto, readScopeInto } from "./any-value.js";
 import { resolveLimits, rethrowAt, rethrowFinal } from "./errors.js";
-import {
-  I32,
-  I64,
-  LEN,
-  ProtoReader,
-  readAttribute,
-  readBody,
-  readRepeatedMessage,
-  readResourceInto,
-  readScopeInto,
-  VARINT,
-  wrongWire,
-} from "./proto-reader.js";
+import { I32, I64, LEN, ProtoReader, readRepeatedMessage, VARINT, wrongWire } from "./proto-reader.js";
 import type { DecodeLimits, LogRecord, LogsRequest, ResourceLogs, ScopeLogs } from "./types.js";
 
 /** Decodes a binary ExportLogsServiceRequest. Throws DecodeError on malformed input. */

@@ -31,19 +31,11 @@
 //   - A message field that appears twice is merged, as protobuf specifies (repeated
 //     fields append, scalars last-wins); a later oneof member replaces an earlier one.
 
-import { materializeBuckets } from "@mlwatch/stats";
+import { materializeBuckets } from "@mlwatch/stats/otlp";
+import { readResourceInto, readScopeInto } from "./any-value.js";
+import { readPointAttribute } from "./attribute-cache.js";
 import { resolveLimits, rethrowAt, rethrowFinal } from "./errors.js";
-import {
-  I64,
-  LEN,
-  ProtoReader,
-  readPointAttribute,
-  readRepeatedMessage,
-  readResourceInto,
-  readScopeInto,
-  VARINT,
-  wrongWire,
-} from "./proto-reader.js";
+import { I64, LEN, ProtoReader, readRepeatedMessage, VARINT, wrongWire } from "./proto-reader.js";
 import {
   type DecodeLimits,
   type ExpBuckets,

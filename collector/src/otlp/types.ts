@@ -2,7 +2,7 @@
 // it uses, with attributes flattened to strings/numbers/booleans and 64-bit
 // integers as JS numbers (counts above 2^53 are rejected by the decoder).
 
-import type { VarintCounts } from "@mlwatch/stats";
+import type { VarintCounts } from "@mlwatch/stats/otlp";
 
 export type AttrValue = string | number | boolean;
 /** Attribute map; created with a null prototype so "__proto__" keys are plain data. */

@@ -3,6 +3,13 @@
 import { materializeBuckets } from "@mlwatch/stats";
 import { describe, expect, test } from "vitest";
 import {
+  attributeRunHash,
+  cachedAttributeRuns,
+  RUN_HASH_SEED,
+  reachableAttributeRuns,
+  runHashStep,
+} from "../../src/otlp/attribute-cache.js";
+import {
   DecodeError,
   type DecodeLimits,
   DefaultDecodeLimits,
@@ -13,13 +20,6 @@ import {
   type Metric,
   type MetricsRequest,
 } from "../../src/otlp/index.js";
-import {
-  attributeRunHash,
-  cachedAttributeRuns,
-  RUN_HASH_SEED,
-  reachableAttributeRuns,
-  runHashStep,
-} from "../../src/otlp/proto-reader.js";
 import {
   anyArray,
   anyBool,

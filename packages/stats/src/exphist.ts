@@ -1,4 +1,24 @@
-import { lnRatio, lowerBoundary, MAX_SCALE, MIN_SCALE, mapToIndex } from "./mapping.js";
+// The exponential histogram itself (ExpHistogram): its state, record,
+// merge, subtract, scale and zero-threshold changes, and the read side
+// (quantiles, CDF, cells, JSON), each public method in one place with its
+// contract. The work of the bigger operations is in the modules beside it:
+// histogram/ (bucket ranges, the in-bucket value model, checked building,
+// subtraction), packed/ (the packed byte form), cumulative/ (the
+// cumulative-to-delta step of the ingest) and otlp/ (OTLP points and their
+// bucket ranges). Not a place for I/O, wire formats or caches.
+
+import { advanceCumulative, advancePacked, type PackedAdvance } from "./cumulative/advance.js";
+import { buildChecked, rangeIn } from "./histogram/build.js";
+import { type Cell, cellsOf, explicitBuckets, rank, valueAtRank } from "./histogram/cells.js";
+import { addShifted, DEFAULT_MAX_SIZE, Range, shiftToFit } from "./histogram/range.js";
+import { subtractAtScale, subtractByCopy } from "./histogram/subtract.js";
+import { lowerBoundary, MAX_SCALE, MIN_SCALE, mapToIndex } from "./mapping.js";
+import { materializeBuckets, type OtlpExpHistogramPoint } from "./otlp/point.js";
+import { addPacked, packView, readPacked } from "./packed/codec.js";
+
+// Kept importable from here, where they were before the split (drift.ts uses them).
+export { type Cell, fractionBelow } from "./histogram/cells.js";
+export { DEFAULT_MAX_SIZE } from "./histogram/range.js";
 
 /** Serialised form of an {@link ExpHistogram}; counts per range start at bucket index `offset`. */
 export interface ExpHistogramJSON {
@@ -15,63 +35,6 @@ export interface ExpHistogramJSON {
   negative: { offset: number; counts: number[] };
 }
 
-/**
- * Bucket counts as they come on the wire: `length` packed varints in
- * bytes[start, end), each a whole number below 2^53 (the decoder that made
- * it checked them).
- */
-export interface VarintCounts {
-  bytes: Uint8Array;
-  start: number;
-  end: number;
-  length: number;
-}
-
-/**
- * One range of an OTLP point: the counts of buckets offset, offset + 1, ...;
- * with `varints`, they are those (and `bucketCounts` is empty) until
- * materializeBuckets() decodes them.
- */
-export interface OtlpBuckets {
-  offset: number;
-  bucketCounts: number[];
-  varints?: VarintCounts;
-}
-
-/** An OTLP `ExponentialHistogramDataPoint` as decoded by the collector. */
-export interface OtlpExpHistogramPoint {
-  scale: number;
-  zeroCount: number;
-  zeroThreshold?: number;
-  count: number;
-  sum?: number;
-  min?: number;
-  max?: number;
-  positive: OtlpBuckets;
-  negative: OtlpBuckets;
-}
-
-/** Decodes a range's varints (if it still has them) into its bucketCounts. */
-export function materializeBuckets(b: OtlpBuckets | undefined | null): void {
-  if (b === undefined || b === null || typeof b !== "object" || b.varints === undefined) return;
-  const { bytes, start, end, length } = b.varints;
-  const out: number[] = new Array(length);
-  let q = start;
-  for (let k = 0; k < length && q < end; k++) {
-    let v = 0;
-    let mul = 1;
-    let c: number;
-    do {
-      c = bytes[q++];
-      v += (c & 0x7f) * mul;
-      mul *= 0x80;
-    } while (c >= 0x80 && q < end);
-    out[k] = v;
-  }
-  b.bucketCounts = out;
-  b.varints = undefined;
-}
-
 export interface ExpHistogramOptions {
   /** Maximum number of buckets per range (positive / negative). Default 160. */
   maxSize?: number;
@@ -79,1094 +42,6 @@ export interface ExpHistogramOptions {
   maxScale?: number;
   /** Values with |v| <= zeroThreshold go to the zero bucket. Default 0. */
   zeroThreshold?: number;
-}
-
-export const DEFAULT_MAX_SIZE = 160;
-
-const EMPTY = new Float64Array(0);
-
-// The packed form (pack()): a version byte, a flags byte, the scale, then
-// float64 totals and fixed-width bucket counts, so that a packed histogram
-// can take more counts in place (addPacked, advancePacked) while its bucket
-// span and widths hold.
-const PACK_VERSION = 0x20;
-/** count, zeroCount and rejected as float64 (else uint32: whole numbers below 2^32). */
-const PACK_WIDE_TOTALS = 0x01;
-/** A float64 zero threshold follows the scale (else it is +0). */
-const PACK_ZERO_THRESHOLD = 0x02;
-// Bucket count widths, two bits per range (positive at bit 2, negative at bit 4):
-// whole numbers in 1, 2 or 4 bytes, or float64 for anything else.
-const W8 = 0;
-const W16 = 1;
-const W32 = 2;
-const WF64 = 3;
-const WIDTH_BYTES = [1, 2, 4, 8];
-const WIDTH_MAX = [0xff, 0xffff, 0xffffffff, Number.POSITIVE_INFINITY];
-
-/** The narrowest width that holds every count of the range. */
-function rangeWidth(r: Range): number {
-  let max = 0;
-  for (let i = r.lo; i <= r.hi; i++) {
-    const v = r.counts[i - r.base];
-    // (v | 0) === v: a whole number below 2^31, the usual count, without the call
-    if (((v | 0) !== v || v < 0) && !(Number.isSafeInteger(v) && v >= 0)) return WF64;
-    if (v > max) max = v;
-  }
-  return widthFor(max, true);
-}
-
-/** True for the whole numbers a packed total holds as uint32. */
-function narrowTotal(v: number): boolean {
-  return Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
-}
-
-/**
- * The checks advanceCumulative() makes of the next point's totals: a count
- * above 0 and at least `prevCount`, a zero count, finite sum, min and max
- * (min <= max), and the zero threshold `zt`.
- */
-function takesPoint(p: OtlpExpHistogramPoint, prevCount: number, zt: number): boolean {
-  const { count, zeroCount, sum, min, max } = p;
-  return (
-    typeof count === "number" &&
-    count > 0 &&
-    count < Number.POSITIVE_INFINITY &&
-    count >= prevCount &&
-    typeof zeroCount === "number" &&
-    zeroCount >= 0 &&
-    zeroCount < Number.POSITIVE_INFINITY &&
-    (p.zeroThreshold ?? 0) === zt &&
-    typeof sum === "number" &&
-    sum - sum === 0 &&
-    typeof min === "number" &&
-    typeof max === "number" &&
-    min <= max &&
-    min - min === 0 &&
-    max - max === 0
-  );
-}
-
-/** Writes the whole number v (< 2^53) as a varint at b[n]; returns the next offset. */
-function putVarint(b: Uint8Array, n: number, v: number): number {
-  while (v >= 0x10000000) {
-    // past 2^28 the bit operators would wrap
-    b[n++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  while (v >= 0x80) {
-    b[n++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  b[n++] = v;
-  return n;
-}
-
-// float64 bytes go through these (little-endian platforms, as Node's are) instead of a DataView,
-// which costs more to create than reading a whole small histogram.
-const F64 = new Float64Array(1);
-const F64_BYTES = new Uint8Array(F64.buffer);
-const BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
-
-function getF64(b: Uint8Array, at: number): number {
-  if (BIG_ENDIAN) for (let i = 0; i < 8; i++) F64_BYTES[7 - i] = b[at + i];
-  else for (let i = 0; i < 8; i++) F64_BYTES[i] = b[at + i];
-  return F64[0];
-}
-
-function setF64(b: Uint8Array, at: number, v: number): void {
-  F64[0] = v;
-  if (BIG_ENDIAN) for (let i = 0; i < 8; i++) b[at + i] = F64_BYTES[7 - i];
-  else for (let i = 0; i < 8; i++) b[at + i] = F64_BYTES[i];
-}
-
-function getU32(b: Uint8Array, at: number): number {
-  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000;
-}
-
-function setU32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v & 0xff;
-  b[at + 1] = (v >>> 8) & 0xff;
-  b[at + 2] = (v >>> 16) & 0xff;
-  b[at + 3] = v >>> 24;
-}
-
-/** The count of width `w` at b[at]. */
-function getCount(b: Uint8Array, at: number, w: number): number {
-  if (w === W8) return b[at];
-  if (w === W16) return b[at] | (b[at + 1] << 8);
-  return w === W32 ? getU32(b, at) : getF64(b, at);
-}
-
-/** Writes a count (which fits) at width `w`. */
-function setCount(b: Uint8Array, at: number, w: number, v: number): void {
-  if (w === W8) b[at] = v;
-  else if (w === W16) {
-    b[at] = v & 0xff;
-    b[at + 1] = v >>> 8;
-  } else if (w === W32) setU32(b, at, v);
-  else setF64(b, at, v);
-}
-
-/** Growable byte buffer for pack(). */
-class PackWriter {
-  private buf = new Uint8Array(64);
-  private n = 0;
-
-  private room(k: number): void {
-    if (this.n + k <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.n + k));
-    next.set(this.buf.subarray(0, this.n));
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    this.room(1);
-    this.buf[this.n++] = b;
-  }
-
-  varint(v: number): void {
-    this.room(10);
-    this.n = putVarint(this.buf, this.n, v);
-  }
-
-  zigzag(v: number): void {
-    this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
-  }
-
-  float(v: number): void {
-    this.room(8);
-    setF64(this.buf, this.n, v);
-    this.n += 8;
-  }
-
-  u32(v: number): void {
-    this.room(4);
-    setU32(this.buf, this.n, v);
-    this.n += 4;
-  }
-
-  /**
-   * The version byte, the flags (`flags`: totals and widths; the zero
-   * threshold's flag is worked out here), the scale, the zero threshold
-   * unless it is +0, then sum, min and max.
-   */
-  head(flags: number, scale: number, zt: number, sum: number, min: number, max: number): void {
-    const hasZt = !Object.is(zt, 0);
-    this.byte(PACK_VERSION);
-    this.byte(flags | (hasZt ? PACK_ZERO_THRESHOLD : 0));
-    this.zigzag(scale);
-    if (hasZt) this.float(zt);
-    this.float(sum);
-    this.float(min);
-    this.float(max);
-  }
-
-  /** One of the three totals: float64 when `wide`, else uint32. */
-  total(v: number, wide: boolean): void {
-    if (wide) this.float(v);
-    else this.u32(v);
-  }
-
-  /** c[from..to] at width `w` (which holds every one of them). */
-  counts(c: Float64Array, from: number, to: number, w: number): void {
-    const size = WIDTH_BYTES[w];
-    this.room(size * (to - from + 1));
-    const b = this.buf;
-    let n = this.n;
-    if (w === W8) for (let i = from; i <= to; i++) b[n++] = c[i];
-    else for (let i = from; i <= to; i++, n += size) setCount(b, n, w, c[i]);
-    this.n = n;
-  }
-
-  /** The bytes written so far, as a view that the next reset() reuses. */
-  written(): Uint8Array {
-    return this.buf.subarray(0, this.n);
-  }
-
-  reset(): void {
-    this.n = 0;
-  }
-}
-
-// One writer for every pack(): it keeps the room it has grown to, so packing
-// allocates only its result.
-const WRITER = new PackWriter();
-
-/** A range as pack() writes it: span, first index, then the counts at width `w`. */
-function packRange(w: PackWriter, r: Range, width: number): void {
-  if (r.isEmpty) {
-    w.varint(0);
-    return;
-  }
-  w.varint(r.hi - r.lo + 1);
-  w.zigzag(r.lo);
-  w.counts(r.counts, r.lo - r.base, r.hi - r.base, width);
-}
-
-/** packRange() of a scan's values[first..last] (bucket offset + k). */
-function packScanned(w: PackWriter, scan: RangeScan, width: number): void {
-  if (scan.last < scan.first) {
-    w.varint(0);
-    return;
-  }
-  w.varint(scan.last - scan.first + 1);
-  w.zigzag(scan.offset + scan.first);
-  w.counts(scan.values, scan.first, scan.last, width);
-}
-
-class PackReader {
-  n = 0;
-
-  constructor(public buf: Uint8Array) {}
-
-  /** Starts over on other bytes (a reader kept for reuse). */
-  reset(buf: Uint8Array): this {
-    this.buf = buf;
-    this.n = 0;
-    return this;
-  }
-
-  get atEnd(): boolean {
-    return this.n === this.buf.length;
-  }
-
-  /** Moves past k bytes, which must be there. */
-  skip(k: number): number {
-    const at = this.n;
-    if (at + k > this.buf.length) throw new Error("ExpHistogram.unpack: truncated");
-    this.n = at + k;
-    return at;
-  }
-
-  byte(): number {
-    return this.buf[this.skip(1)];
-  }
-
-  varint(): number {
-    let v = 0;
-    let mul = 1;
-    for (let i = 0; i < 8; i++) {
-      const b = this.byte();
-      v += (b & 0x7f) * mul;
-      if (b < 0x80) return v;
-      mul *= 0x80;
-    }
-    throw new Error("ExpHistogram.unpack: varint too long");
-  }
-
-  zigzag(): number {
-    const v = this.varint();
-    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
-  }
-
-  float(): number {
-    return getF64(this.buf, this.skip(8));
-  }
-
-  u32(): number {
-    return getU32(this.buf, this.skip(4));
-  }
-}
-
-/**
- * Where the parts of a packed histogram are (see locate()), for the
- * operations that change one in place.
- */
-class PackedLayout {
-  flags = 0;
-  scale = 0;
-  zeroThreshold = 0;
-  /** Offset of sum; min and max follow, then the three totals. */
-  sumAt = 0;
-  totalsAt = 0;
-  posN = 0;
-  posLo = 0;
-  posAt = 0;
-  negN = 0;
-  negLo = 0;
-  negAt = 0;
-
-  get posWidth(): number {
-    return (this.flags >> 2) & 3;
-  }
-  get negWidth(): number {
-    return (this.flags >> 4) & 3;
-  }
-}
-
-const LAYOUT = new PackedLayout();
-const LOCATOR = new PackReader(new Uint8Array(0));
-
-/**
- * Reads the layout of a packed histogram into LAYOUT: false when the bytes are
- * not one, or end early or late (for the caller to take the path that says why).
- */
-function locate(buf: Uint8Array): boolean {
-  const r = LOCATOR.reset(buf);
-  const L = LAYOUT;
-  try {
-    if (r.byte() !== PACK_VERSION) return false;
-    L.flags = r.byte();
-    L.scale = r.zigzag();
-    L.zeroThreshold = (L.flags & PACK_ZERO_THRESHOLD) !== 0 ? r.float() : 0;
-    L.sumAt = r.skip(24);
-    L.totalsAt = r.skip((L.flags & PACK_WIDE_TOTALS) !== 0 ? 24 : 12);
-    L.posN = r.varint();
-    L.posLo = L.posN > 0 ? r.zigzag() : 0;
-    L.posAt = r.skip(L.posN * WIDTH_BYTES[L.posWidth]);
-    L.negN = r.varint();
-    L.negLo = L.negN > 0 ? r.zigzag() : 0;
-    L.negAt = r.skip(L.negN * WIDTH_BYTES[L.negWidth]);
-  } catch {
-    return false;
-  }
-  return r.atEnd;
-}
-
-/**
- * One signed range of buckets: a dense Float64Array of counts in which slot `k`
- * holds bucket index `base + k`; `[lo, hi]` is the occupied index range
- * (empty when hi < lo). Capacity grows by doubling up to the histogram's
- * maxSize, leaving slack on both sides so that widening the range rarely moves
- * data.
- */
-/** Adds the counts of `theirs`, at a scale `os` steps finer, into `mine`. */
-function addShifted(mine: Range, theirs: Range, os: number, maxSize: number): void {
-  if (theirs.isEmpty) return;
-  mine.reserve(theirs.lo >> os, theirs.hi >> os, maxSize);
-  const tc = theirs.counts;
-  const mc = mine.counts;
-  const tb = theirs.base;
-  const mb = mine.base;
-  for (let i = theirs.lo; i <= theirs.hi; i++) {
-    const v = tc[i - tb];
-    if (v !== 0) mc[(i >> os) - mb] += v;
-  }
-  mine.total += theirs.total;
-}
-
-class Range {
-  counts: Float64Array = EMPTY;
-  base = 0;
-  lo = 0;
-  hi = -1;
-  /** Sum of the counts in this range. */
-  total = 0;
-
-  get isEmpty(): boolean {
-    return this.hi < this.lo;
-  }
-
-  get(index: number): number {
-    return index < this.lo || index > this.hi ? 0 : this.counts[index - this.base];
-  }
-
-  copy(): Range {
-    const r = new Range();
-    r.counts = this.counts.slice();
-    r.base = this.base;
-    r.lo = this.lo;
-    r.hi = this.hi;
-    r.total = this.total;
-    return r;
-  }
-
-  clear(): void {
-    this.counts = EMPTY;
-    this.base = 0;
-    this.lo = 0;
-    this.hi = -1;
-    this.total = 0;
-  }
-
-  /** Make room for the index range [lo, hi] (span must be <= maxSize). */
-  reserve(lo: number, hi: number, maxSize: number): void {
-    if (!this.isEmpty) {
-      if (this.lo < lo) lo = this.lo;
-      if (this.hi > hi) hi = this.hi;
-    }
-    const cap = this.counts.length;
-    if (lo >= this.base && hi < this.base + cap) {
-      this.lo = lo;
-      this.hi = hi;
-      return;
-    }
-    const span = hi - lo + 1;
-    let newCap = cap === 0 ? 8 : cap * 2;
-    if (newCap < span) newCap = span;
-    if (newCap > maxSize) newCap = Math.max(maxSize, span);
-    const next = new Float64Array(newCap);
-    const newBase = lo - ((newCap - span) >> 1);
-    if (!this.isEmpty) {
-      next.set(this.counts.subarray(this.lo - this.base, this.hi - this.base + 1), this.lo - newBase);
-    }
-    this.counts = next;
-    this.base = newBase;
-    this.lo = lo;
-    this.hi = hi;
-  }
-
-  /** Re-bucket to a scale `by` steps coarser: index i becomes i >> by. */
-  downscale(by: number): void {
-    if (by <= 0 || this.isEmpty) return;
-    const lo = this.lo >> by;
-    const hi = this.hi >> by;
-    const cap = this.counts.length;
-    const next = new Float64Array(cap);
-    const newBase = lo - ((cap - (hi - lo + 1)) >> 1);
-    const c = this.counts;
-    for (let i = this.lo; i <= this.hi; i++) {
-      const v = c[i - this.base];
-      if (v !== 0) next[(i >> by) - newBase] += v;
-    }
-    this.counts = next;
-    this.base = newBase;
-    this.lo = lo;
-    this.hi = hi;
-  }
-
-  /** Drop empty buckets at both ends of the occupied range. */
-  trim(): void {
-    const c = this.counts;
-    while (this.lo <= this.hi && c[this.lo - this.base] === 0) this.lo++;
-    while (this.hi >= this.lo && c[this.hi - this.base] === 0) this.hi--;
-    if (this.hi < this.lo) {
-      this.lo = 0;
-      this.hi = -1;
-    }
-  }
-}
-
-/** Tolerance of subtract() for counts that are not whole numbers. */
-function tol(x: number): number {
-  return 1e-9 * Math.max(1, Math.abs(x));
-}
-
-function subtractFail(what: string): never {
-  throw new Error(`ExpHistogram.subtract: the histogram to subtract is not contained in this one (${what})`);
-}
-
-/**
- * Throws unless every bucket of `theirs`, summed at a scale `os` steps
- * coarser (runs of equal `i >> os`, in index order), fits in `mine`.
- */
-function checkContained(name: string, mine: Range, theirs: Range, os: number, scale: number): void {
-  if (theirs.isEmpty) return;
-  const tc = theirs.counts;
-  const tb = theirs.base;
-  let j = 0;
-  let v = 0;
-  let open = false;
-  for (let i = theirs.lo; i <= theirs.hi; i++) {
-    const c = tc[i - tb];
-    if (c === 0) continue;
-    const k = i >> os;
-    if (open && k !== j) {
-      const have = mine.get(j);
-      if (v > have + tol(have)) subtractFail(`${name} bucket ${j} at scale ${scale}: ${v} > ${have}`);
-      v = 0;
-    }
-    j = k;
-    v += c;
-    open = true;
-  }
-  if (open) {
-    const have = mine.get(j);
-    if (v > have + tol(have)) subtractFail(`${name} bucket ${j} at scale ${scale}: ${v} > ${have}`);
-  }
-}
-
-/** Takes the (checked) buckets of `theirs`, `os` steps finer, out of `mine`; then totals and trims it. */
-function removeContained(mine: Range, theirs: Range, os: number): void {
-  if (theirs.isEmpty) return;
-  const tc = theirs.counts;
-  const tb = theirs.base;
-  const mc = mine.counts;
-  const mb = mine.base;
-  let j = 0;
-  let v = 0;
-  let open = false;
-  // Buckets outside mine's occupied range hold 0 and, being checked, are left as they are.
-  for (let i = theirs.lo; i <= theirs.hi; i++) {
-    const c = tc[i - tb];
-    if (c === 0) continue;
-    const k = i >> os;
-    if (open && k !== j) {
-      if (j >= mine.lo && j <= mine.hi) {
-        const left = mc[j - mb] - v;
-        mc[j - mb] = left > tol(v) ? left : 0;
-      }
-      v = 0;
-    }
-    j = k;
-    v += c;
-    open = true;
-  }
-  if (open && j >= mine.lo && j <= mine.hi) {
-    const left = mc[j - mb] - v;
-    mc[j - mb] = left > tol(v) ? left : 0;
-  }
-  let total = 0;
-  for (let i = mine.lo; i <= mine.hi; i++) total += mc[i - mb];
-  mine.total = total;
-  mine.trim();
-  if (mine.isEmpty) mine.clear();
-}
-
-const NO_COUNTS: number[] = [];
-/**
- * Reads an OTLP bucket range for advanceCumulative(): false when fromOtlp()
- * would reject it or downscale it, or when a count is not a plain number.
- * Sets out.counts, out.offset, the first and last non-zero positions, and
- * out.sum to `sum` plus the counts added in order (as fromOtlp() checks them).
- */
-function readOtlpRange(r: OtlpBuckets | undefined | null, sum: number, out: RangeScan): boolean {
-  materializeBuckets(r);
-  out.start(sum);
-  if (r === undefined || r === null) return true;
-  if (typeof r !== "object") return false;
-  const offset = r.offset ?? 0;
-  const counts = r.bucketCounts ?? NO_COUNTS;
-  if (typeof offset !== "number" || !Number.isInteger(offset) || Math.abs(offset) > 2 ** 31) return false;
-  if (!Array.isArray(counts) || counts.length > DEFAULT_MAX_SIZE) return false;
-  let first = -1;
-  let last = -1;
-  for (let k = 0; k < counts.length; k++) {
-    const c = counts[k];
-    if (typeof c !== "number" || !(c >= 0 && c < Number.POSITIVE_INFINITY)) return false;
-    if (c !== 0) {
-      if (first < 0) first = k;
-      last = k;
-    }
-    sum += c;
-  }
-  out.counts = counts;
-  out.offset = offset;
-  out.found(first, last, -1, -1, sum, 0, 0, true, 0);
-  return true;
-}
-
-/**
- * readOtlpRange(), containsRange() and the differences of otlpMinusRange()
- * in one pass, for a point at the scale of `old`: false when the range is not
- * valid for the fast path or does not contain `old` (which then has buckets
- * outside the point's array, or more in some bucket). The difference at
- * position k goes to out.scratch[k]; out.dTotal is their sum, in order.
- */
-function scanAtScale(r: OtlpBuckets | undefined | null, sum: number, old: Range, out: RangeScan): boolean {
-  materializeBuckets(r);
-  out.start(sum);
-  if (r === undefined || r === null) return old.isEmpty;
-  if (typeof r !== "object") return false;
-  const offset = r.offset ?? 0;
-  const counts = r.bucketCounts ?? NO_COUNTS;
-  if (typeof offset !== "number" || !Number.isInteger(offset) || Math.abs(offset) > 2 ** 31) return false;
-  if (!Array.isArray(counts)) return false;
-  const n = counts.length;
-  if (n > DEFAULT_MAX_SIZE) return false;
-  const olo = old.lo;
-  const ohi = old.hi;
-  if (olo <= ohi && (olo < offset || ohi >= offset + n)) return false;
-  out.clearFrom(n);
-  const scratch = out.scratch;
-  const oc = old.counts;
-  const ob = old.base;
-  let first = -1;
-  let last = -1;
-  let dTotal = 0;
-  for (let k = 0; k < n; k++) {
-    const c = counts[k];
-    if (typeof c !== "number" || !(c >= 0 && c < Number.POSITIVE_INFINITY)) return false;
-    sum += c;
-    if (c !== 0) {
-      if (first < 0) first = k;
-      last = k;
-    }
-    const i = offset + k;
-    let d = c;
-    if (i >= olo && i <= ohi) {
-      const v = oc[i - ob];
-      if (v !== 0) {
-        // subtract(): fail when v > c + tol(c); a difference within tol(v) of zero is zero
-        if (v > c && v > c + 1e-9 * Math.max(1, c)) return false;
-        d = c - v;
-        // biome-ignore lint/complexity/useMathMinMax: this runs once per bucket on the ingest path, where the call costs
-        if (!(d > 1e-9 * (v > 1 ? v : 1))) d = 0;
-      }
-    }
-    scratch[k] = d;
-    dTotal += d;
-  }
-  out.counts = counts;
-  out.offset = offset;
-  out.found(first, last, -1, -1, sum, dTotal, 0, true, 0);
-  return true;
-}
-
-/**
- * True when the buckets of `r` lie within the packed span of `n` buckets
- * from index `lo` (width `w`, at packed[at]) and each sum is a whole number
- * that still fits the width.
- */
-function fitsPacked(packed: Uint8Array, n: number, lo: number, at: number, w: number, r: Range): boolean {
-  if (r.isEmpty) return true;
-  if (w === WF64 || r.lo < lo || r.hi > lo + n - 1) return false;
-  const max = WIDTH_MAX[w];
-  const size = WIDTH_BYTES[w];
-  const c = r.counts;
-  for (let i = r.lo; i <= r.hi; i++) {
-    const v = c[i - r.base];
-    if (v === 0) continue;
-    const sum = getCount(packed, at + (i - lo) * size, w) + v;
-    if (!(sum <= max) || !Number.isInteger(v)) return false;
-  }
-  return true;
-}
-
-/** Adds the counts of `r` into the packed span (checked by fitsPacked). */
-function addToPacked(packed: Uint8Array, lo: number, at: number, w: number, r: Range): void {
-  const size = WIDTH_BYTES[w];
-  const c = r.counts;
-  for (let i = r.lo; i <= r.hi; i++) {
-    const v = c[i - r.base];
-    if (v === 0) continue;
-    const p = at + (i - lo) * size;
-    setCount(packed, p, w, getCount(packed, p, w) + v);
-  }
-}
-
-/**
- * What a scan of one range of an OTLP point finds (readOtlpRange,
- * scanAtScale, scanPacked): one object per sign, reused by every scan
- * rather than a result allocated per call on the ingest path.
- */
-class RangeScan {
-  /** The point's counts (readOtlpRange, scanAtScale). */
-  counts: number[] = NO_COUNTS;
-  /** values[k]: the point's count at position k (scanPacked). */
-  readonly values = new Float64Array(DEFAULT_MAX_SIZE);
-  offset = 0;
-  /** Positions of the first and last non-zero count (none when last < first). */
-  first = 0;
-  last = -1;
-  /** Positions of the first and last non-zero difference. */
-  dFirst = 0;
-  dLast = -1;
-  /** The sum passed in plus this range's counts, in order (as fromOtlp() checks them). */
-  sum = 0;
-  /** Sum of the differences. */
-  dTotal = 0;
-  /** Largest count, and whether every count is a whole number: the width the range needs. */
-  max = 0;
-  whole = true;
-  /** Positions whose count differs from the packed one: changed[0, nChanged). */
-  readonly changed = new Int32Array(DEFAULT_MAX_SIZE);
-  nChanged = 0;
-  /**
-   * scratch[k]: the difference at position k. A delta handed out as a view
-   * of it (viewDifferences) must read as zero outside its buckets, like any
-   * histogram's array: past the positions written last, it is kept zero.
-   */
-  readonly scratch = new Float64Array(DEFAULT_MAX_SIZE);
-  /** scratch[written, ...) is all zeros. */
-  written = 0;
-
-  /** What a scan found (first and last positions: -1 for none). */
-  found(
-    first: number,
-    last: number,
-    dFirst: number,
-    dLast: number,
-    sum: number,
-    dTotal: number,
-    max: number,
-    whole: boolean,
-    nChanged: number,
-  ): void {
-    if (first >= 0) {
-      this.first = first;
-      this.last = last;
-    }
-    if (dFirst >= 0) {
-      this.dFirst = dFirst;
-      this.dLast = dLast;
-    }
-    this.sum = sum;
-    this.dTotal = dTotal;
-    this.max = max;
-    this.whole = whole;
-    this.nChanged = nChanged;
-  }
-
-  /** Starts a scan: nothing found yet, the running sum at `sum`. */
-  start(sum: number): void {
-    this.counts = NO_COUNTS;
-    this.offset = 0;
-    this.first = this.dFirst = 0;
-    this.last = this.dLast = -1;
-    this.sum = sum;
-    this.dTotal = 0;
-    this.max = 0;
-    this.whole = true;
-    this.nChanged = 0;
-  }
-
-  /** Zeroes what an earlier, longer scan left past position `len`. */
-  clearFrom(len: number): void {
-    if (this.written > len) this.scratch.fill(0, len, this.written);
-    this.written = len;
-  }
-}
-
-const SCAN_POS = new RangeScan();
-const SCAN_NEG = new RangeScan();
-
-/**
- * scanAtScale() against a packed previous point: `n` buckets from index `lo`
- * at width `w` at packed[at]; what it finds goes to `out`.
- */
-function scanPacked(
-  r: OtlpBuckets | undefined | null,
-  sum: number,
-  packed: Uint8Array,
-  n: number,
-  lo: number,
-  at: number,
-  w: number,
-  out: RangeScan,
-): boolean {
-  out.start(sum);
-  if (r === undefined || r === null) return n === 0;
-  if (typeof r !== "object") return false;
-  const offset = r.offset ?? 0;
-  if (typeof offset !== "number" || !Number.isInteger(offset) || Math.abs(offset) > 2 ** 31) return false;
-  const vc = r.varints;
-  let counts = r.bucketCounts ?? NO_COUNTS;
-  if (vc === undefined && !Array.isArray(counts)) return false;
-  const len = vc !== undefined ? vc.length : counts.length;
-  if (len > DEFAULT_MAX_SIZE) return false;
-  // positions of the packed span in counts[], which must hold it
-  const from = lo - offset;
-  const to = from + n - 1;
-  if (n > 0 && (from < 0 || to >= len)) return false;
-  out.clearFrom(len);
-  const values = out.values;
-  if (
-    (w === W8 || w === W16) &&
-    vc !== undefined &&
-    scanSmallVarints(vc, from, to, packed, at, w === W16, sum, out)
-  ) {
-    out.offset = offset;
-    return true;
-  }
-  if (vc !== undefined) {
-    materializeBuckets(r);
-    counts = r.bucketCounts;
-  }
-  const size = WIDTH_BYTES[w];
-  const scratch = out.scratch;
-  const changed = out.changed;
-  let nChanged = 0;
-  let first = -1;
-  let last = -1;
-  let dFirst = -1;
-  let dLast = -1;
-  let dTotal = 0;
-  let max = 0;
-  let whole = true;
-  let p = at;
-  for (let k = 0; k < len; k++) {
-    const c = counts[k];
-    if (typeof c !== "number" || !(c >= 0 && c < Number.POSITIVE_INFINITY)) return false;
-    sum += c;
-    let d = c;
-    if (c !== 0) {
-      if (first < 0) first = k;
-      last = k;
-      if (c > max) max = c;
-      // (c | 0) === c: a whole number below 2^31, the usual count, without the call
-      if (whole && (c | 0) !== c) whole = Number.isSafeInteger(c);
-    }
-    let v = 0;
-    if (k >= from && k <= to) {
-      v = w === W8 ? packed[p] : getCount(packed, p, w);
-      p += size;
-      if (v !== 0) {
-        // as scanAtScale()
-        if (v > c && v > c + 1e-9 * Math.max(1, c)) return false;
-        d = c - v;
-        // biome-ignore lint/complexity/useMathMinMax: this runs once per bucket on the ingest path, where the call costs
-        if (!(d > 1e-9 * (v > 1 ? v : 1))) d = 0;
-      }
-    }
-    // Within the packed span a -0 count replacing 0 is written too, as pack() of the new point
-    // would (Object.is); outside it, a zero of either sign is no bucket at all.
-    if (c !== v || (k >= from && k <= to && !Object.is(c, v))) changed[nChanged++] = k;
-    if (d !== 0) {
-      if (dFirst < 0) dFirst = k;
-      dLast = k;
-    }
-    scratch[k] = d;
-    values[k] = c;
-    dTotal += d;
-  }
-  out.offset = offset;
-  out.found(first, last, dFirst, dLast, sum, dTotal, max, whole, nChanged);
-  return true;
-}
-
-/**
- * scanPacked()'s loop for its usual case, in one pass and fewer steps: the
- * point's counts left encoded (varints of at most four bytes: whole numbers
- * below 2^28) against packed counts of one or two bytes, none smaller than
- * before (so no tolerance applies, and a count changed exactly where its
- * difference is not zero). False, with `out` half written, for scanPacked()
- * to take its general loop: a longer varint, a count that went down, or a
- * run that does not end where it should.
- */
-function scanSmallVarints(
-  vc: VarintCounts,
-  from: number,
-  to: number,
-  packed: Uint8Array,
-  at: number,
-  twoBytes: boolean,
-  sum: number,
-  out: RangeScan,
-): boolean {
-  const bytes = vc.bytes;
-  const len = vc.length;
-  const values = out.values;
-  const scratch = out.scratch;
-  const changed = out.changed;
-  let q = vc.start;
-  let nChanged = 0;
-  let max = 0;
-  let dTotal = 0;
-  let p = at;
-  for (let k = 0; k < len; k++) {
-    let c = bytes[q++];
-    if (c >= 0x80) {
-      let b = bytes[q++];
-      c = (c & 0x7f) | ((b & 0x7f) << 7);
-      if (b >= 0x80) {
-        b = bytes[q++];
-        c |= (b & 0x7f) << 14;
-        if (b >= 0x80) {
-          b = bytes[q++];
-          c |= (b & 0x7f) << 21;
-          if (b >= 0x80) return false;
-        }
-      }
-    }
-    values[k] = c;
-    sum += c;
-    if (c > max) max = c;
-    let d = c;
-    if (k >= from && k <= to) {
-      if (twoBytes) {
-        d = c - (packed[p] | (packed[p + 1] << 8));
-        p += 2;
-      } else {
-        d = c - packed[p++];
-      }
-      if (d < 0) return false;
-    }
-    if (d !== 0) changed[nChanged++] = k;
-    scratch[k] = d;
-    dTotal += d;
-  }
-  if (q !== vc.end) return false;
-  // the first and last non-zero counts, from the ends (a point's range is usually trimmed)
-  let first = 0;
-  while (first < len && values[first] === 0) first++;
-  let last = len - 1;
-  while (last > first && values[last] === 0) last--;
-  if (first === len) first = last = -1;
-  const dFirst = nChanged > 0 ? changed[0] : -1;
-  const dLast = nChanged > 0 ? changed[nChanged - 1] : -1;
-  out.found(first, last, dFirst, dLast, sum, dTotal, max, true, nChanged);
-  return true;
-}
-
-/** Sets `r` to the differences of a scan, as deltaFromScratch() would (trimmed), in place: a view of the scan's scratch. */
-function viewDifferences(r: Range, scan: RangeScan): void {
-  if (scan.dLast < scan.dFirst) {
-    r.clear();
-    return;
-  }
-  r.counts = scan.scratch;
-  r.base = scan.offset;
-  r.lo = scan.offset + scan.dFirst;
-  r.hi = scan.offset + scan.dLast;
-  r.total = scan.dTotal;
-}
-
-/** Rewrites the counts at the positions a scan found changed; the packed span starts at position `from`. */
-function writeChanged(packed: Uint8Array, at: number, w: number, scan: RangeScan, from: number): void {
-  const size = WIDTH_BYTES[w];
-  const values = scan.values;
-  const changed = scan.changed;
-  for (let j = 0; j < scan.nChanged; j++) {
-    const k = changed[j];
-    setCount(packed, at + (k - from) * size, w, values[k]);
-  }
-}
-
-/** The narrowest width for a range whose largest count is `max` (`whole`: all whole numbers). */
-function widthFor(max: number, whole: boolean): number {
-  if (!whole) return WF64;
-  return max <= 0xff ? W8 : max <= 0xffff ? W16 : max <= 0xffffffff ? W32 : WF64;
-}
-
-/**
- * Sets the empty range `out` to the differences a scan left in
- * scratch[first..last] (bucket offset + k), laid out as otlpMinusRange()
- * does; trimmed when the old range had buckets.
- */
-function deltaFromScratch(out: Range, scan: RangeScan, trim: boolean): void {
-  const { scratch, offset, first, last, dTotal: total } = scan;
-  if (first > last) return;
-  reserveTransient(out, offset + first, offset + last);
-  out.counts.set(scratch.subarray(first, last + 1), offset + first - out.base);
-  out.total = total;
-  if (trim) {
-    out.trim();
-    if (out.isEmpty) out.clear();
-  }
-}
-
-/**
- * checkContained() against the counts readOtlpRange() found: true when
- * every bucket of `old`, summed at a scale `os` steps coarser, fits under
- * counts[first..last] (bucket offset + k; zero outside).
- */
-function containsRange(scan: RangeScan, old: Range, os: number): boolean {
-  const { counts, offset, first, last } = scan;
-  if (old.isEmpty) return true;
-  const oc = old.counts;
-  const ob = old.base;
-  const lo = offset + first;
-  const hi = offset + last;
-  let j = 0;
-  let v = 0;
-  let open = false;
-  for (let i = old.lo; i <= old.hi; i++) {
-    const c = oc[i - ob];
-    if (c === 0) continue;
-    const k = i >> os;
-    if (open && k !== j) {
-      const have = j >= lo && j <= hi ? counts[j - offset] : 0;
-      if (v > have && v > have + 1e-9 * Math.max(1, have)) return false;
-      v = 0;
-    }
-    j = k;
-    v += c;
-    open = true;
-  }
-  if (open) {
-    const have = j >= lo && j <= hi ? counts[j - offset] : 0;
-    if (v > have && v > have + 1e-9 * Math.max(1, have)) return false;
-  }
-  return true;
-}
-
-/**
- * Sets the empty range `out` to a scan's counts[first..last] (as fromOtlp()
- * builds it) minus `old` at a scale `os` steps finer (checked by containsRange), as
- * subtract() does.
- */
-function otlpMinusRange(out: Range, scan: RangeScan, old: Range, os: number): void {
-  const { counts, offset, first, last } = scan;
-  if (first > last) return;
-  reserveTransient(out, offset + first, offset + last);
-  const c = out.counts;
-  const at = offset - out.base;
-  let total = 0;
-  for (let k = first; k <= last; k++) {
-    const v = counts[k];
-    c[k + at] = v;
-    total += v;
-  }
-  out.total = total;
-  removeContained(out, old, os);
-}
-
-// Bucket arrays of the deltas advanceCumulative() hands out are views into a
-// shared slab: allocating a Float64Array of its own costs about as much as
-// the whole cumulative-to-delta step, and a delta is normally consumed (merged
-// or cloned) at once. A delta kept as it is pins its slab: keep a clone().
-const SLAB_DOUBLES = 8192;
-let slab = EMPTY;
-let slabAt = 0;
-
-/** reserve() on the empty range `r`, with its counts in the shared slab. */
-function reserveTransient(r: Range, lo: number, hi: number): void {
-  const span = hi - lo + 1;
-  const cap = Math.max(8, span);
-  if (slabAt + cap > slab.length) {
-    slab = new Float64Array(Math.max(cap, SLAB_DOUBLES));
-    slabAt = 0;
-  }
-  r.counts = slab.subarray(slabAt, slabAt + cap);
-  slabAt += cap;
-  r.base = lo - ((cap - span) >> 1);
-  r.lo = lo;
-  r.hi = hi;
-}
-
-/**
- * Gives the range a new, zeroed array for [lo, hi] (at most DEFAULT_MAX_SIZE
- * buckets), with a quarter more room, centred: a stream's cumulative range
- * keeps widening a little, and each new array costs about as much as a step.
- */
-function reallocateFor(r: Range, lo: number, hi: number): void {
-  const span = hi - lo + 1;
-  const cap = Math.min(DEFAULT_MAX_SIZE, Math.max(8, span + (span >> 2) + 4));
-  r.counts = new Float64Array(cap);
-  r.base = lo - ((cap - span) >> 1);
-  r.lo = lo;
-  r.hi = hi;
-}
-
-/** Sets `r` to a scan's counts[first..last] (index offset + k), reusing its array when the range fits in it. */
-function assignOtlpRange(r: Range, scan: RangeScan): void {
-  const { counts, offset, first, last } = scan;
-  if (first > last) {
-    r.clear();
-    return;
-  }
-  const lo = offset + first;
-  const hi = offset + last;
-  if (!r.isEmpty) r.counts.fill(0, r.lo - r.base, r.hi - r.base + 1);
-  const cap = r.counts.length;
-  if (lo >= r.base && hi < r.base + cap) {
-    r.lo = lo;
-    r.hi = hi;
-  } else if (hi - lo + 1 <= cap) {
-    // the array is all zeros now: centre the new range in it rather than allocate another
-    r.base = lo - ((cap - (hi - lo + 1)) >> 1);
-    r.lo = lo;
-    r.hi = hi;
-  } else {
-    reallocateFor(r, lo, hi);
-  }
-  const c = r.counts;
-  const at = offset - r.base;
-  let total = 0;
-  for (let k = first; k <= last; k++) {
-    const v = counts[k];
-    c[k + at] = v;
-    total += v;
-  }
-  r.total = total;
-}
-
-/** Smallest k >= 0 such that [lo >> k, hi >> k] spans at most maxSize buckets. */
-function shiftToFit(lo: number, hi: number, maxSize: number): number {
-  let k = 0;
-  while ((hi >> k) - (lo >> k) + 1 > maxSize) k++;
-  return k;
 }
 
 function checkInt(name: string, v: unknown, lo: number, hi: number): number {
@@ -1184,17 +59,6 @@ export interface BucketView {
   readonly hi: number;
 }
 
-/** One cell of the ordered value axis: a bucket clamped to [min, max]. */
-export interface Cell {
-  /** smallest value the cell's mass can take */
-  a: number;
-  /** largest value the cell's mass can take */
-  b: number;
-  count: number;
-  /** 0: log-uniform positive, 1: log-uniform negative (by magnitude), 2: uniform (zero bucket) */
-  kind: 0 | 1 | 2;
-}
-
 /**
  * Base-2 exponential histogram following the OpenTelemetry data model.
  *
@@ -1210,16 +74,18 @@ export interface Cell {
 export class ExpHistogram {
   readonly maxSize: number;
   readonly maxScale: number;
-  private _zeroThreshold: number;
-  private _scale: number;
-  private _count = 0;
-  private _sum = 0;
-  private _min = Number.POSITIVE_INFINITY;
-  private _max = Number.NEGATIVE_INFINITY;
-  private _zeroCount = 0;
-  private _rejected = 0;
-  private pos = new Range();
-  private neg = new Range();
+  // The state. Public only for the modules beside this one that work on it (histogram/,
+  // packed/, cumulative/); @internal keeps it out of the package's declared API (stripInternal).
+  /** @internal */ _zeroThreshold: number;
+  /** @internal */ _scale: number;
+  /** @internal */ _count = 0;
+  /** @internal */ _sum = 0;
+  /** @internal */ _min = Number.POSITIVE_INFINITY;
+  /** @internal */ _max = Number.NEGATIVE_INFINITY;
+  /** @internal */ _zeroCount = 0;
+  /** @internal */ _rejected = 0;
+  /** @internal */ pos = new Range();
+  /** @internal */ neg = new Range();
 
   constructor(opts: ExpHistogramOptions = {}) {
     this.maxSize = checkInt("maxSize", opts.maxSize ?? DEFAULT_MAX_SIZE, 2, 1 << 20);
@@ -1352,13 +218,11 @@ export class ExpHistogram {
     this._zeroThreshold = t;
   }
 
-  private hasBuckets(): boolean {
-    return !this.pos.isEmpty || !this.neg.isEmpty;
-  }
-
-  /** Add every observation of `other` into this histogram (exact: counts are summed at the common scale). */
-  merge(other: ExpHistogram): void {
-    if (other._count === 0 && other._rejected === 0) return;
+  /**
+   * @internal Widens this zero threshold, or that of a copy of `other`, until
+   * both agree; returns `other` itself or that copy (`other` is not changed).
+   */
+  alignZeroThreshold(other: ExpHistogram): ExpHistogram {
     let o = other;
     while (o._zeroThreshold !== this._zeroThreshold) {
       // widening moves a threshold up to a bucket boundary, so alternate until both agree
@@ -1369,6 +233,18 @@ export class ExpHistogram {
         this.widenZeroThreshold(o._zeroThreshold);
       }
     }
+    return o;
+  }
+
+  /** @internal */
+  hasBuckets(): boolean {
+    return !this.pos.isEmpty || !this.neg.isEmpty;
+  }
+
+  /** Add every observation of `other` into this histogram (exact: counts are summed at the common scale). */
+  merge(other: ExpHistogram): void {
+    if (other._count === 0 && other._rejected === 0) return;
+    const o = this.alignZeroThreshold(other);
     if (!this.hasBuckets()) this._scale = Math.min(this.maxScale, Math.max(this._scale, o._scale));
     let scale = o.hasBuckets() ? Math.min(this._scale, o._scale) : this._scale;
     // widen further if the union of the ranges does not fit
@@ -1420,97 +296,12 @@ export class ExpHistogram {
 
   /** subtract() in general: on a copy, aligning zero thresholds and scales first. */
   private subtractByCopy(other: ExpHistogram): void {
-    const me = this.clone();
-    let o = other;
-    while (o._zeroThreshold !== me._zeroThreshold) {
-      if (o._zeroThreshold < me._zeroThreshold) {
-        if (o === other) o = other.clone();
-        o.widenZeroThreshold(me._zeroThreshold);
-      } else {
-        me.widenZeroThreshold(o._zeroThreshold);
-      }
-    }
-    if (o.hasBuckets() && o._scale < me._scale) me.downscale(me._scale - o._scale);
-    const os = o._scale - me._scale;
-    const tol = (x: number) => 1e-9 * Math.max(1, Math.abs(x));
-    const fail = (what: string) => {
-      throw new Error(
-        `ExpHistogram.subtract: the histogram to subtract is not contained in this one (${what})`,
-      );
-    };
-    if (o._count > me._count + tol(me._count)) fail(`count ${o._count} > ${me._count}`);
-    if (o._zeroCount > me._zeroCount + tol(me._zeroCount))
-      fail(`zero count ${o._zeroCount} > ${me._zeroCount}`);
-    for (const [name, mine, theirs] of [
-      ["positive", me.pos, o.pos],
-      ["negative", me.neg, o.neg],
-    ] as const) {
-      if (theirs.isEmpty) continue;
-      // aggregate other's buckets at my scale, then compare
-      const agg = new Map<number, number>();
-      for (let i = theirs.lo; i <= theirs.hi; i++) {
-        const v = theirs.counts[i - theirs.base];
-        if (v !== 0) agg.set(i >> os, (agg.get(i >> os) ?? 0) + v);
-      }
-      for (const [i, v] of agg) {
-        const have = mine.get(i);
-        if (v > have + tol(have)) fail(`${name} bucket ${i} at scale ${me._scale}: ${v} > ${have}`);
-      }
-      for (const [i, v] of agg) {
-        const slot = i - mine.base;
-        const left = mine.counts[slot] - v;
-        mine.counts[slot] = left > tol(v) ? left : 0;
-      }
-      mine.total = 0;
-      for (let i = mine.lo; i <= mine.hi; i++) mine.total += mine.counts[i - mine.base];
-      mine.trim();
-      if (mine.isEmpty) mine.clear();
-    }
-    me.settleAfterSubtract(o);
-    this.assign(me);
+    subtractByCopy(this, other);
   }
 
-  /**
-   * subtract() when no copy is needed: same zero threshold, and `other` at
-   * this scale or finer (or without buckets), so this histogram keeps its
-   * scale. Everything is checked before anything changes; the result is the
-   * general path's, float for float.
-   */
+  /** subtract() without a copy: same zero threshold, `o` at this scale or finer (or without buckets). */
   private subtractAtScale(o: ExpHistogram): void {
-    const os = o._scale - this._scale;
-    if (o._count > this._count + tol(this._count)) subtractFail(`count ${o._count} > ${this._count}`);
-    if (o._zeroCount > this._zeroCount + tol(this._zeroCount))
-      subtractFail(`zero count ${o._zeroCount} > ${this._zeroCount}`);
-    checkContained("positive", this.pos, o.pos, os, this._scale);
-    checkContained("negative", this.neg, o.neg, os, this._scale);
-    removeContained(this.pos, o.pos, os);
-    removeContained(this.neg, o.neg, os);
-    this.settleAfterSubtract(o);
-  }
-
-  /** The bookkeeping after `o`'s buckets left this one: counts, sum, and extremes that can only move inwards. */
-  private settleAfterSubtract(o: ExpHistogram): void {
-    const zc = this._zeroCount - o._zeroCount;
-    this._zeroCount = zc > tol(o._zeroCount) ? zc : 0;
-    const cnt = this._count - o._count;
-    this._count = cnt > tol(o._count) ? cnt : 0;
-    this._rejected = Math.max(0, this._rejected - o._rejected);
-    if (this._count === 0) {
-      this._sum = 0;
-      this._min = Number.POSITIVE_INFINITY;
-      this._max = Number.NEGATIVE_INFINITY;
-      this._zeroCount = 0;
-      this.pos.clear();
-      this.neg.clear();
-      this._scale = this.maxScale;
-    } else {
-      this._sum -= o._sum;
-      const [lo, hi] = this.occupiedExtent();
-      // only an extreme that `other` may have removed can move, and only inwards to a bucket bound
-      if (o._min <= this._min) this._min = Math.max(this._min, lo);
-      if (o._max >= this._max) this._max = Math.min(this._max, hi);
-      if (!this.hasBuckets()) this._scale = this.maxScale;
-    }
+    subtractAtScale(this, o);
   }
 
   /**
@@ -1530,219 +321,11 @@ export class ExpHistogram {
    * results, which a result kept as it is would hold on to.
    */
   advanceCumulative(p: OtlpExpHistogramPoint): ExpHistogram | null | undefined {
-    if (this.maxSize !== DEFAULT_MAX_SIZE || this.maxScale !== MAX_SCALE || this._rejected !== 0)
-      return undefined;
-    if (p === null || typeof p !== "object") return undefined;
-    materializeBuckets(p.positive);
-    materializeBuckets(p.negative);
-    const scale = p.scale;
-    if (typeof scale !== "number" || !Number.isInteger(scale) || scale > this._scale || scale < MIN_SCALE)
-      return undefined;
-    const os = this._scale - scale;
-    if (!takesPoint(p, this._count, this._zeroThreshold)) return undefined;
-    const { count, zeroCount } = p;
-    // numbers: takesPoint() checked them
-    const sum = p.sum as number;
-    const min = p.min as number;
-    const max = p.max as number;
-    const zt = p.zeroThreshold ?? 0;
-    if (os === 0) return this.advanceAtScale(p, count, zeroCount, zt, sum, min, max);
-    // The two ranges: validated, trimmed to [first, last] and summed as fromOtlp() does.
-    const ps = SCAN_POS;
-    const ns = SCAN_NEG;
-    if (!readOtlpRange(p.positive, zeroCount, ps) || !readOtlpRange(p.negative, ps.sum, ns)) return undefined;
-    if (Math.abs(ns.sum - count) > 1e-9 * Math.max(1, count)) return undefined;
-    if (this._zeroCount > zeroCount + tol(zeroCount)) return undefined;
-    if (!containsRange(ps, this.pos, os) || !containsRange(ns, this.neg, os)) return undefined;
-
-    const delta = this.deltaHead(zt, scale, count, zeroCount, sum);
-    if (delta !== null) {
-      otlpMinusRange(delta.pos, ps, this.pos, os);
-      otlpMinusRange(delta.neg, ns, this.neg, os);
-      delta.settleDeltaExtremes(this._min, this._max, min, max);
-    }
-    assignOtlpRange(this.pos, ps);
-    assignOtlpRange(this.neg, ns);
-    this._scale = scale;
-    this.takePointTotals(zt, count, sum, min, max, zeroCount);
-    return delta;
+    return advanceCumulative(this, p, newHistogram);
   }
 
-  /**
-   * advanceCumulative() for a point at this histogram's scale (the usual
-   * case): one pass per range validates the counts, checks containment and
-   * works out the differences (into a scratch array) before anything
-   * changes; then the delta and this histogram are written.
-   */
-  private advanceAtScale(
-    p: OtlpExpHistogramPoint,
-    count: number,
-    zeroCount: number,
-    zt: number,
-    sum: number,
-    min: number,
-    max: number,
-  ): ExpHistogram | null | undefined {
-    const ps = SCAN_POS;
-    const ns = SCAN_NEG;
-    if (!scanAtScale(p.positive, zeroCount, this.pos, ps) || !scanAtScale(p.negative, ps.sum, this.neg, ns))
-      return undefined;
-    if (Math.abs(ns.sum - count) > 1e-9 * Math.max(1, count)) return undefined;
-    if (this._zeroCount > zeroCount + tol(zeroCount)) return undefined;
-
-    const delta = this.deltaHead(zt, this._scale, count, zeroCount, sum);
-    if (delta !== null) {
-      deltaFromScratch(delta.pos, ps, !this.pos.isEmpty);
-      deltaFromScratch(delta.neg, ns, !this.neg.isEmpty);
-      delta.settleDeltaExtremes(this._min, this._max, min, max);
-    }
-    assignOtlpRange(this.pos, ps);
-    assignOtlpRange(this.neg, ns);
-    this.takePointTotals(zt, count, sum, min, max, zeroCount);
-    return delta;
-  }
-
-  /**
-   * The delta from this histogram (the previous cumulative point) to a point
-   * with these totals, with its scalar fields set and no buckets yet; null
-   * when the point adds nothing (count within tolerance of this one's).
-   */
-  private deltaHead(
-    zt: number,
-    scale: number,
-    count: number,
-    zeroCount: number,
-    sum: number,
-  ): ExpHistogram | null {
-    return ExpHistogram.deltaOf(this._count, this._zeroCount, this._sum, zt, scale, count, zeroCount, sum);
-  }
-
-  /** deltaHead() from a previous point's count, zero count and sum; written into `into` when given. */
-  private static deltaOf(
-    prevCount: number,
-    prevZero: number,
-    prevSum: number,
-    zt: number,
-    scale: number,
-    count: number,
-    zeroCount: number,
-    sum: number,
-    into?: ExpHistogram,
-  ): ExpHistogram | null {
-    const cnt = count - prevCount;
-    if (!(cnt > tol(prevCount))) return null;
-    let d: ExpHistogram;
-    if (into === undefined) {
-      d = new ExpHistogram();
-    } else {
-      d = into;
-      d._rejected = 0;
-      d.pos.clear();
-      d.neg.clear();
-    }
-    d._zeroThreshold = zt;
-    d._scale = scale;
-    d._count = cnt;
-    const zc = zeroCount - prevZero;
-    d._zeroCount = zc > tol(prevZero) ? zc : 0;
-    d._sum = sum - prevSum;
-    return d;
-  }
-
-  /**
-   * mergePacked() in place: adds h into `packed` when both are at the same
-   * scale and zero threshold, every bucket of h lies within the packed span
-   * and every new count fits its width, and returns true; otherwise changes
-   * nothing and returns false. The bytes are those pack() would write for
-   * the merge: span, widths and layout are unchanged.
-   */
-  private static addPacked(packed: Uint8Array, h: ExpHistogram): boolean {
-    const L = LAYOUT;
-    if (!locate(packed) || (L.flags & PACK_WIDE_TOTALS) !== 0) return false;
-    if (L.scale !== h._scale || L.zeroThreshold !== h._zeroThreshold || L.scale > MAX_SCALE) return false;
-    if (L.posN > DEFAULT_MAX_SIZE || L.negN > DEFAULT_MAX_SIZE) return false;
-    const t = L.totalsAt;
-    const count = getU32(packed, t) + h._count;
-    const zeroCount = getU32(packed, t + 4) + h._zeroCount;
-    const rejected = getU32(packed, t + 8) + h._rejected;
-    if (!narrowTotal(count) || !narrowTotal(zeroCount) || !narrowTotal(rejected)) return false;
-    const pos = h.pos;
-    const neg = h.neg;
-    if (
-      !fitsPacked(packed, L.posN, L.posLo, L.posAt, L.posWidth, pos) ||
-      !fitsPacked(packed, L.negN, L.negLo, L.negAt, L.negWidth, neg)
-    )
-      return false;
-    addToPacked(packed, L.posLo, L.posAt, L.posWidth, pos);
-    addToPacked(packed, L.negLo, L.negAt, L.negWidth, neg);
-    const s = L.sumAt;
-    const min = getF64(packed, s + 8);
-    const max = getF64(packed, s + 16);
-    setF64(packed, s, getF64(packed, s) + h._sum);
-    // the comparisons merge() makes, so that the bytes are the same as through unpack and merge
-    // biome-ignore lint/complexity/useMathMinMax: see above
-    setF64(packed, s + 8, h._min < min ? h._min : min);
-    // biome-ignore lint/complexity/useMathMinMax: see above
-    setF64(packed, s + 16, h._max > max ? h._max : max);
-    setU32(packed, t, count);
-    setU32(packed, t + 4, zeroCount);
-    setU32(packed, t + 8, rejected);
-    return true;
-  }
-
-  /** The scalar fields of a cumulative point this histogram now stands for (its ranges already set). */
-  private takePointTotals(
-    zt: number,
-    count: number,
-    sum: number,
-    min: number,
-    max: number,
-    zeroCount: number,
-  ): void {
-    this._zeroThreshold = zt;
-    this._count = count;
-    this._sum = sum;
-    this._min = min;
-    this._max = max;
-    this._zeroCount = zeroCount;
-  }
-
-  /**
-   * Min and max of a delta between cumulative points: the new point's, except
-   * where the previous point already held that extreme, which then narrows
-   * to the delta's own buckets.
-   */
-  private settleDeltaExtremes(prevMin: number, prevMax: number, min: number, max: number): void {
-    this._min = min;
-    this._max = max;
-    const [lo, hi] = this.occupiedExtent();
-    if (prevMin <= min) this._min = Math.max(min, lo);
-    if (prevMax >= max) this._max = Math.min(max, hi);
-    if (!this.hasBuckets()) this._scale = this.maxScale;
-  }
-
-  /** [smallest, largest] value that the occupied buckets (and zero bucket) can hold. */
-  private occupiedExtent(): [number, number] {
-    const s = this._scale;
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
-    const zt = this._zeroThreshold;
-    if (!this.neg.isEmpty) {
-      lo = -lowerBoundary(this.neg.hi + 1, s);
-      hi = -innerBound(this.neg.lo, s);
-    }
-    if (this._zeroCount > 0) {
-      lo = Math.min(lo, zt === 0 ? 0 : -zt);
-      hi = Math.max(hi, zt);
-    }
-    if (!this.pos.isEmpty) {
-      lo = Math.min(lo, innerBound(this.pos.lo, s));
-      hi = lowerBoundary(this.pos.hi + 1, s);
-    }
-    return [lo, hi];
-  }
-
-  private assign(h: ExpHistogram): void {
+  /** @internal Takes over the state of `h` (its ranges too, not copies). */
+  assign(h: ExpHistogram): void {
     this._zeroThreshold = h._zeroThreshold;
     this._scale = h._scale;
     this._count = h._count;
@@ -1784,26 +367,13 @@ export class ExpHistogram {
    * bytes into storage of their own at once.
    */
   packView(): Uint8Array {
-    const w = WRITER;
-    w.reset();
-    const wide = !(narrowTotal(this._count) && narrowTotal(this._zeroCount) && narrowTotal(this._rejected));
-    const zt = this._zeroThreshold;
-    const pw = rangeWidth(this.pos);
-    const nw = rangeWidth(this.neg);
-    const head = (wide ? PACK_WIDE_TOTALS : 0) | (pw << 2) | (nw << 4);
-    w.head(head, this._scale, zt, this._sum, this._min, this._max);
-    w.total(this._count, wide);
-    w.total(this._zeroCount, wide);
-    w.total(this._rejected, wide);
-    packRange(w, this.pos, pw);
-    packRange(w, this.neg, nw);
-    return w.written();
+    return packView(this);
   }
 
   /** The histogram packed by pack(); throws on bytes that are not one. */
   static unpack(buf: Uint8Array, opts: ExpHistogramOptions = {}): ExpHistogram {
     const h = new ExpHistogram(opts);
-    h.readPacked(buf, false);
+    readPacked(h, buf, false);
     return h;
   }
 
@@ -1814,53 +384,7 @@ export class ExpHistogram {
    * Throws on bytes that are not a packed histogram, leaving this one unusable.
    */
   unpackFrom(buf: Uint8Array): void {
-    this.readPacked(buf, true);
-  }
-
-  /** unpack() into this histogram: bucket arrays of exactly the packed span, or (`roomy`) of maxSize, reused. */
-  private readPacked(buf: Uint8Array, roomy: boolean): void {
-    const r = new PackReader(buf);
-    if (buf.length === 0 || r.byte() !== PACK_VERSION)
-      throw new Error("ExpHistogram.unpack: not a packed histogram");
-    const flags = r.byte();
-    const wide = (flags & PACK_WIDE_TOTALS) !== 0;
-    this._scale = r.zigzag();
-    this._zeroThreshold = (flags & PACK_ZERO_THRESHOLD) !== 0 ? r.float() : 0;
-    this._sum = r.float();
-    this._min = r.float();
-    this._max = r.float();
-    this._count = wide ? r.float() : r.u32();
-    this._zeroCount = wide ? r.float() : r.u32();
-    this._rejected = wide ? r.float() : r.u32();
-    for (let which = 0; which < 2; which++) {
-      const range = which === 0 ? this.pos : this.neg;
-      const width = (flags >> (which === 0 ? 2 : 4)) & 3;
-      const n = r.varint();
-      if (!range.isEmpty) range.counts.fill(0, range.lo - range.base, range.hi - range.base + 1);
-      range.lo = 0;
-      range.hi = -1;
-      range.total = 0;
-      if (n === 0) continue;
-      if (n > this.maxSize) throw new Error("ExpHistogram.unpack: more buckets than maxSize");
-      const lo = r.zigzag();
-      const cap = roomy ? this.maxSize : n;
-      if (!roomy || range.counts.length < cap) range.counts = new Float64Array(cap);
-      const c = range.counts;
-      range.base = lo - ((cap - n) >> 1);
-      range.lo = lo;
-      range.hi = lo + n - 1;
-      const size = WIDTH_BYTES[width];
-      let at = r.skip(n * size);
-      const to = lo - range.base + n;
-      let total = 0;
-      for (let i = lo - range.base; i < to; i++, at += size) {
-        const v = getCount(buf, at, width);
-        c[i] = v;
-        total += v;
-      }
-      range.total = total;
-    }
-    if (!r.atEnd) throw new Error("ExpHistogram.unpack: trailing bytes");
+    readPacked(this, buf, true);
   }
 
   /**
@@ -1874,7 +398,7 @@ export class ExpHistogram {
    */
   static mergePacked(packed: Uint8Array, h: ExpHistogram): Uint8Array {
     if (h._count === 0 && h._rejected === 0) return packed;
-    if (ExpHistogram.addPacked(packed, h)) return packed;
+    if (addPacked(packed, h)) return packed;
     MERGE.unpackFrom(packed);
     MERGE.merge(h);
     return MERGE.packView();
@@ -1899,88 +423,7 @@ export class ExpHistogram {
     p: OtlpExpHistogramPoint,
     into?: ExpHistogram,
   ): PackedAdvance | undefined {
-    if (into !== undefined && (into.maxSize !== DEFAULT_MAX_SIZE || into.maxScale !== MAX_SCALE))
-      throw new RangeError("ExpHistogram.advancePacked: `into` must be made with the default options");
-    const L = LAYOUT;
-    if (!locate(packed) || p === null || typeof p !== "object") return undefined;
-    if (L.posN > DEFAULT_MAX_SIZE || L.negN > DEFAULT_MAX_SIZE || L.scale > MAX_SCALE) return undefined;
-    const wideBefore = (L.flags & PACK_WIDE_TOTALS) !== 0;
-    const t = L.totalsAt;
-    const prevCount = wideBefore ? getF64(packed, t) : getU32(packed, t);
-    const prevZero = wideBefore ? getF64(packed, t + 8) : getU32(packed, t + 4);
-    const rejected = wideBefore ? getF64(packed, t + 16) : getU32(packed, t + 8);
-    if (rejected !== 0) return undefined; // advanceCumulative() declines too
-    if (p.scale !== L.scale || !takesPoint(p, prevCount, L.zeroThreshold)) return undefined;
-    const { scale, count, zeroCount } = p;
-    // numbers: takesPoint() checked them
-    const sum = p.sum as number;
-    const min = p.min as number;
-    const max = p.max as number;
-    const zt = p.zeroThreshold ?? 0;
-    const pw = L.posWidth;
-    const nw = L.negWidth;
-    const ps = SCAN_POS;
-    const ns = SCAN_NEG;
-    if (!scanPacked(p.positive, zeroCount, packed, L.posN, L.posLo, L.posAt, pw, ps)) return undefined;
-    if (!scanPacked(p.negative, ps.sum, packed, L.negN, L.negLo, L.negAt, nw, ns)) return undefined;
-    if (Math.abs(ns.sum - count) > 1e-9 * Math.max(1, count)) return undefined;
-    if (prevZero > zeroCount + tol(zeroCount)) return undefined;
-
-    const s = L.sumAt;
-    const prevSum = getF64(packed, s);
-    const delta = ExpHistogram.deltaOf(prevCount, prevZero, prevSum, zt, scale, count, zeroCount, sum, into);
-    if (delta !== null) {
-      if (into !== undefined) {
-        viewDifferences(delta.pos, ps);
-        viewDifferences(delta.neg, ns);
-      } else {
-        deltaFromScratch(delta.pos, ps, L.posN > 0);
-        deltaFromScratch(delta.neg, ns, L.negN > 0);
-      }
-      delta.settleDeltaExtremes(getF64(packed, s + 8), getF64(packed, s + 16), min, max);
-    }
-    const wide = !(narrowTotal(count) && narrowTotal(zeroCount));
-    const ztFlag = Object.is(zt, 0) ? 0 : PACK_ZERO_THRESHOLD;
-    const pw2 = widthFor(ps.max, ps.whole);
-    const nw2 = widthFor(ns.max, ns.whole);
-    const out = ADVANCE;
-    out.delta = delta;
-    const samePos =
-      ps.last < ps.first
-        ? L.posN === 0
-        : L.posN === ps.last - ps.first + 1 && L.posLo === ps.offset + ps.first;
-    const sameNeg =
-      ns.last < ns.first
-        ? L.negN === 0
-        : L.negN === ns.last - ns.first + 1 && L.negLo === ns.offset + ns.first;
-    const sameFlags = wide === wideBefore && ztFlag === (L.flags & PACK_ZERO_THRESHOLD);
-    if (sameFlags && pw2 === pw && nw2 === nw && samePos && sameNeg) {
-      writeChanged(packed, L.posAt, pw, ps, ps.first);
-      writeChanged(packed, L.negAt, nw, ns, ns.first);
-      setF64(packed, s, sum);
-      setF64(packed, s + 8, min);
-      setF64(packed, s + 16, max);
-      if (wide) {
-        setF64(packed, t, count);
-        setF64(packed, t + 8, zeroCount);
-      } else {
-        setU32(packed, t, count);
-        setU32(packed, t + 4, zeroCount);
-      }
-      out.packed = packed;
-      return out;
-    }
-    // the span or a width changed: the point packed anew, as pack() writes it
-    const w = WRITER;
-    w.reset();
-    w.head((wide ? PACK_WIDE_TOTALS : 0) | (pw2 << 2) | (nw2 << 4), scale, zt, sum, min, max);
-    w.total(count, wide);
-    w.total(zeroCount, wide);
-    w.total(0, wide);
-    packScanned(w, ps, pw2);
-    packScanned(w, ns, nw2);
-    out.packed = w.written();
-    return out;
+    return advancePacked(packed, p, into, newHistogram);
   }
 
   /**
@@ -1993,24 +436,7 @@ export class ExpHistogram {
     const shift = this._scale - scale;
     if (shift < 0)
       throw new Error(`ExpHistogram.bucketsAt: scale ${scale} is finer than the histogram's ${this._scale}`);
-    if (r.isEmpty) return { index: new Int32Array(0), counts: new Float64Array(0), length: 0 };
-    const cap = (r.hi >> shift) - (r.lo >> shift) + 1;
-    const index = new Int32Array(cap);
-    const counts = new Float64Array(cap);
-    let n = -1;
-    const c = r.counts;
-    for (let i = r.lo; i <= r.hi; i++) {
-      const v = c[i - r.base];
-      if (v === 0) continue;
-      const j = i >> shift;
-      if (n >= 0 && index[n] === j) counts[n] += v;
-      else {
-        n++;
-        index[n] = j;
-        counts[n] = v;
-      }
-    }
-    return { index, counts, length: n + 1 };
+    return r.reindexed(shift);
   }
 
   /**
@@ -2037,44 +463,7 @@ export class ExpHistogram {
    * 1: log-uniform in |v| negative, 2: uniform (zero bucket).
    */
   cells(): Cell[] {
-    const out: Cell[] = [];
-    const s = this._scale;
-    const mn = this._min;
-    const mx = this._max;
-    const zt = this._zeroThreshold;
-    const neg = this.neg;
-    // walking outwards from zero, a bucket's upper boundary is the next one's lower boundary
-    let prevIndex = Number.NaN;
-    let prevUpper = 0;
-    const negCells: Cell[] = [];
-    for (let i = neg.lo; i <= neg.hi; i++) {
-      const c = neg.counts[i - neg.base];
-      if (c === 0) continue;
-      const lower = i === prevIndex + 1 ? prevUpper : lowerBoundary(i, s);
-      const upper = lowerBoundary(i + 1, s);
-      prevIndex = i;
-      prevUpper = upper;
-      clampTo(-Math.min(upper, Number.MAX_VALUE), -Math.max(subnormalFloor(lower), zt), mn, mx);
-      negCells.push({ a: EA, b: EB, count: c, kind: 1 });
-    }
-    for (let k = negCells.length - 1; k >= 0; k--) out.push(negCells[k]);
-    if (this._zeroCount > 0) {
-      clampTo(-zt, zt, mn, mx);
-      out.push({ a: EA, b: EB, count: this._zeroCount, kind: 2 });
-    }
-    const pos = this.pos;
-    prevIndex = Number.NaN;
-    for (let i = pos.lo; i <= pos.hi; i++) {
-      const c = pos.counts[i - pos.base];
-      if (c === 0) continue;
-      const lower = i === prevIndex + 1 ? prevUpper : lowerBoundary(i, s);
-      const upper = lowerBoundary(i + 1, s);
-      prevIndex = i;
-      prevUpper = upper;
-      clampTo(Math.max(subnormalFloor(lower), zt), Math.min(upper, Number.MAX_VALUE), mn, mx);
-      out.push({ a: EA, b: EB, count: c, kind: 0 });
-    }
-    return out;
+    return cellsOf(this);
   }
 
   /**
@@ -2082,45 +471,7 @@ export class ExpHistogram {
    * holding x needs its boundaries; the others just add up. Allocation-free.
    */
   rank(x: number): number {
-    if (Number.isNaN(x) || this._count === 0) return Number.NaN;
-    if (x < this._min) return 0;
-    if (x >= this._max) return this._count;
-    const s = this._scale;
-    const mn = this._min;
-    const mx = this._max;
-    const zt = this._zeroThreshold;
-    const neg = this.neg;
-    const pos = this.pos;
-    let cum = 0;
-    if (x < -zt) {
-      // buckets with a larger index than x's hold values below x
-      const i = mapToIndex(-x, s);
-      for (let j = Math.max(i + 1, neg.lo); j <= neg.hi; j++) cum += neg.counts[j - neg.base];
-      const c = neg.get(i);
-      if (c > 0) {
-        clampTo(-upperOf(i, s), -Math.max(lowerOf(i, s), zt), mn, mx);
-        cum += c * partial(x, 1);
-      }
-      return cum;
-    }
-    cum = neg.total;
-    if (x <= zt) {
-      if (this._zeroCount > 0) {
-        clampTo(-zt, zt, mn, mx);
-        cum += this._zeroCount * partial(x, 2);
-      }
-      return cum;
-    }
-    cum += this._zeroCount;
-    const i = mapToIndex(x, s);
-    const end = Math.min(i - 1, pos.hi);
-    for (let j = pos.lo; j <= end; j++) cum += pos.counts[j - pos.base];
-    const c = pos.get(i);
-    if (c > 0) {
-      clampTo(Math.max(lowerOf(i, s), zt), upperOf(i, s), mn, mx);
-      cum += c * partial(x, 0);
-    }
-    return Math.min(cum, this._count);
+    return rank(this, x);
   }
 
   /**
@@ -2146,45 +497,8 @@ export class ExpHistogram {
     if (this._count === 0 || !(q >= 0 && q <= 1)) return Number.NaN;
     if (q === 0) return this._min;
     if (q === 1) return this._max;
-    const v = this.valueAtRank(q * this._count);
+    const v = valueAtRank(this, q * this._count);
     return Math.min(this._max, Math.max(this._min, v)) + 0; // + 0 turns -0 into 0
-  }
-
-  /** Interpolated value of rank r (0 < r < count) in the bucket where the cumulative count reaches r. */
-  private valueAtRank(r: number): number {
-    const s = this._scale;
-    const mn = this._min;
-    const mx = this._max;
-    const zt = this._zeroThreshold;
-    let cum = 0;
-    const neg = this.neg;
-    for (let i = neg.hi; i >= neg.lo; i--) {
-      const c = neg.counts[i - neg.base];
-      if (c === 0) continue;
-      if (cum + c >= r) {
-        clampTo(-upperOf(i, s), -Math.max(lowerOf(i, s), zt), mn, mx);
-        return inverse((r - cum) / c, 1);
-      }
-      cum += c;
-    }
-    if (this._zeroCount > 0) {
-      if (cum + this._zeroCount >= r) {
-        clampTo(-zt, zt, mn, mx);
-        return inverse((r - cum) / this._zeroCount, 2);
-      }
-      cum += this._zeroCount;
-    }
-    const pos = this.pos;
-    for (let i = pos.lo; i <= pos.hi; i++) {
-      const c = pos.counts[i - pos.base];
-      if (c === 0) continue;
-      if (cum + c >= r) {
-        clampTo(Math.max(lowerOf(i, s), zt), upperOf(i, s), mn, mx);
-        return inverse((r - cum) / c, 0);
-      }
-      cum += c;
-    }
-    return mx;
   }
 
   /**
@@ -2196,33 +510,10 @@ export class ExpHistogram {
    * `count` exactly).
    */
   toExplicitBuckets(bounds: readonly number[]): number[] {
-    for (let i = 0; i < bounds.length; i++) {
-      if (!Number.isFinite(bounds[i]) || (i > 0 && !(bounds[i] > bounds[i - 1]))) {
-        throw new Error("ExpHistogram.toExplicitBuckets: bounds must be finite and strictly increasing");
-      }
-    }
-    const out = new Array<number>(bounds.length + 1).fill(0);
-    if (this._count === 0) return out;
-    const integral = Number.isInteger(this._count);
-    let prev = 0;
-    for (let j = 0; j < bounds.length; j++) {
-      let c = this.rank(bounds[j]);
-      if (integral) c = Math.round(c);
-      if (c < prev) c = prev;
-      out[j] = c - prev;
-      prev = c;
-    }
-    out[bounds.length] = this._count - prev;
-    return out;
+    return explicitBuckets(this, bounds);
   }
 
   toJSON(): ExpHistogramJSON {
-    const range = (r: Range) => {
-      const t = r.copy();
-      t.trim();
-      if (t.isEmpty) return { offset: 0, counts: [] as number[] };
-      return { offset: t.lo, counts: Array.from(t.counts.subarray(t.lo - t.base, t.hi - t.base + 1)) };
-    };
     const empty = this._count === 0;
     return {
       scale: this._scale,
@@ -2232,8 +523,8 @@ export class ExpHistogram {
       sum: this._sum,
       min: empty ? 0 : this._min,
       max: empty ? 0 : this._max,
-      positive: range(this.pos),
-      negative: range(this.neg),
+      positive: this.pos.toJSON(),
+      negative: this.neg.toJSON(),
     };
   }
 
@@ -2245,7 +536,7 @@ export class ExpHistogram {
    */
   static fromJSON(j: ExpHistogramJSON, opts: ExpHistogramOptions = {}): ExpHistogram {
     if (j === null || typeof j !== "object") throw new Error("ExpHistogram.fromJSON: expected an object");
-    return ExpHistogram.build(
+    return buildChecked(
       "ExpHistogram.fromJSON",
       {
         scale: j.scale,
@@ -2260,6 +551,7 @@ export class ExpHistogram {
       },
       opts,
       true,
+      newHistogram,
     );
   }
 
@@ -2274,7 +566,7 @@ export class ExpHistogram {
     if (p === null || typeof p !== "object") throw new Error("ExpHistogram.fromOtlp: expected an object");
     materializeBuckets(p.positive);
     materializeBuckets(p.negative);
-    return ExpHistogram.build(
+    return buildChecked(
       "ExpHistogram.fromOtlp",
       {
         scale: p.scale,
@@ -2289,215 +581,18 @@ export class ExpHistogram {
       },
       opts,
       false,
+      newHistogram,
     );
   }
-
-  private static build(
-    who: string,
-    p: {
-      scale: unknown;
-      zeroCount: unknown;
-      zeroThreshold: unknown;
-      count: unknown;
-      sum: unknown;
-      min: unknown;
-      max: unknown;
-      positive: { offset: number; counts: number[] };
-      negative: { offset: number; counts: number[] };
-    },
-    opts: ExpHistogramOptions,
-    requireSum: boolean,
-  ): ExpHistogram {
-    const bad = (msg: string): never => {
-      throw new Error(`${who}: ${msg}`);
-    };
-    const nonNeg = (name: string, v: unknown): number => {
-      const n = typeof v === "bigint" || typeof v === "string" ? Number(v) : v;
-      if (typeof n !== "number" || !Number.isFinite(n) || n < 0)
-        bad(`${name} must be a finite number >= 0, got ${String(v)}`);
-      return n as number;
-    };
-    if (
-      typeof p.scale !== "number" ||
-      !Number.isInteger(p.scale) ||
-      p.scale < MIN_SCALE ||
-      p.scale > MAX_SCALE
-    ) {
-      bad(`scale must be an integer in [${MIN_SCALE}, ${MAX_SCALE}], got ${String(p.scale)}`);
-    }
-    const scale = p.scale as number;
-    const count = nonNeg("count", p.count);
-    const zeroCount = nonNeg("zeroCount", p.zeroCount);
-    const zeroThreshold = nonNeg("zeroThreshold", p.zeroThreshold);
-    let total = zeroCount;
-    for (const r of [p.positive, p.negative]) for (const c of r.counts) total += c;
-    if (Math.abs(total - count) > 1e-9 * Math.max(1, count)) {
-      bad(
-        `bucket counts (${total - zeroCount}) plus zeroCount (${zeroCount}) = ${total} do not add up to count ${count}`,
-      );
-    }
-    const finiteOrUndef = (name: string, v: unknown): number | undefined => {
-      if (v === undefined || v === null) return undefined;
-      if (typeof v !== "number" || !Number.isFinite(v))
-        bad(`${name} must be a finite number, got ${String(v)}`);
-      return v as number;
-    };
-    let sum = finiteOrUndef("sum", p.sum);
-    if (sum === undefined && requireSum) bad("sum is missing");
-    let min = finiteOrUndef("min", p.min);
-    let max = finiteOrUndef("max", p.max);
-    if (min !== undefined && max !== undefined && count > 0 && min > max) bad(`min ${min} > max ${max}`);
-
-    const h = new ExpHistogram({ ...opts, zeroThreshold, maxScale: opts.maxScale ?? MAX_SCALE });
-    h._scale = scale;
-    let shift = 0;
-    for (const r of [p.positive, p.negative]) {
-      if (r.counts.length > 0)
-        shift = Math.max(shift, shiftToFit(r.offset, r.offset + r.counts.length - 1, h.maxSize));
-    }
-    if (scale - shift < MIN_SCALE) bad("bucket range too wide to represent");
-    h._scale = scale - shift;
-    for (const [r, mine] of [
-      [p.positive, h.pos],
-      [p.negative, h.neg],
-    ] as const) {
-      let first = 0;
-      let last = r.counts.length - 1;
-      while (first <= last && r.counts[first] === 0) first++;
-      while (last >= first && r.counts[last] === 0) last--;
-      if (first > last) continue;
-      mine.reserve((r.offset + first) >> shift, (r.offset + last) >> shift, h.maxSize);
-      for (let k = first; k <= last; k++) {
-        const c = r.counts[k];
-        if (c !== 0) mine.counts[((r.offset + k) >> shift) - mine.base] += c;
-        mine.total += c;
-      }
-    }
-    h._count = count;
-    h._zeroCount = zeroCount;
-    if (count > 0) {
-      const [lo, hi] = h.occupiedExtent();
-      if (min === undefined) min = lo;
-      if (max === undefined) max = hi;
-      if (min > max) bad(`min ${min} > max ${max}`);
-      h._min = min;
-      h._max = max;
-      if (sum === undefined) sum = h.estimateSum();
-    } else {
-      sum = 0;
-    }
-    h._sum = sum as number;
-    return h;
-  }
-
-  private estimateSum(): number {
-    let s = 0;
-    for (const cell of this.cells()) s += cell.count * valueAtFraction(cell, 0.5);
-    return s;
-  }
 }
 
-/** What ExpHistogram.advancePacked() hands back: the delta and the new point packed. */
-export interface PackedAdvance {
-  delta: ExpHistogram | null;
-  packed: Uint8Array;
-}
-
-const ADVANCE: PackedAdvance = { delta: null, packed: new Uint8Array(0) };
-
-// mergePacked() unpacks into this one histogram when it cannot merge in place.
+// mergePacked() unpacks into this one histogram when it cannot merge in place: it is read out
+// (packed) before mergePacked returns, so one serves every call.
 const MERGE = new ExpHistogram();
 
-function rangeIn(
-  who: string,
-  name: string,
-  r: unknown,
-  key: "counts" | "bucketCounts",
-): { offset: number; counts: number[] } {
-  if (r === undefined || r === null) return { offset: 0, counts: [] };
-  if (typeof r !== "object") throw new Error(`${who}: ${name} must be an object`);
-  const o = r as Record<string, unknown>;
-  const offset = o.offset ?? 0;
-  if (typeof offset !== "number" || !Number.isInteger(offset) || Math.abs(offset) > 2 ** 31) {
-    throw new Error(`${who}: ${name}.offset must be an integer, got ${String(offset)}`);
-  }
-  const raw = o[key] ?? [];
-  if (!Array.isArray(raw)) throw new Error(`${who}: ${name}.${key} must be an array`);
-  const counts = raw.map((v, i) => {
-    const n = typeof v === "bigint" || typeof v === "string" ? Number(v) : v;
-    if (typeof n !== "number" || !Number.isFinite(n) || n < 0) {
-      throw new Error(`${who}: ${name}.${key}[${i}] must be a finite number >= 0, got ${String(v)}`);
-    }
-    return n;
-  });
-  return { offset, counts };
+/** A new histogram: the constructor, for the modules that make histograms but do not import the class. */
+function newHistogram(opts?: ExpHistogramOptions): ExpHistogram {
+  return new ExpHistogram(opts);
 }
 
-// Output registers of clampTo (avoids allocating a tuple on hot paths).
-let EA = 0;
-let EB = 0;
-/** Clamp a bucket's value extent [a, b] to the exact [mn, mx]; result in EA, EB. */
-function clampTo(a: number, b: number, mn: number, mx: number): void {
-  let lo = Math.max(a, mn);
-  let hi = Math.min(b, mx);
-  if (lo > hi) {
-    // only possible within an ulp of a bucket boundary (log-method mapping)
-    const v = mn > b ? lo : hi;
-    lo = v;
-    hi = v;
-  }
-  EA = lo;
-  EB = hi;
-}
-
-/** Fraction of the mass of the cell [EA, EB] (see clampTo) at values <= x; kind as in Cell. */
-function partial(x: number, kind: 0 | 1 | 2): number {
-  if (x >= EB) return 1;
-  if (x < EA) return 0;
-  const f = fractionBelow({ a: EA, b: EB, count: 0, kind }, x);
-  return f > 0 ? Math.min(f, 1) : 0;
-}
-
-/** Value below which a fraction f of the mass of the cell [EA, EB] lies. */
-function inverse(f: number, kind: 0 | 1 | 2): number {
-  return valueAtFraction({ a: EA, b: EB, count: 0, kind }, f);
-}
-
-/** Value below which a fraction f in [0, 1] of a cell's mass lies (inverse of fractionBelow). */
-function valueAtFraction(cell: Cell, f: number): number {
-  const { a, b } = cell;
-  if (a === b) return a;
-  if (cell.kind === 2) return a + f * (b - a);
-  // log-uniform in |v| (for a negative cell both a and b are negative, b / a in (0, 1])
-  const r = Math.exp(f * lnRatio(b, a));
-  return r < Number.POSITIVE_INFINITY
-    ? a * r
-    : Math.sign(a) * Math.exp(Math.log(Math.abs(a)) + f * lnRatio(b, a));
-}
-
-/** Fraction of a cell's mass at values <= x, for x inside [a, b] (the model of cdf()). */
-export function fractionBelow(cell: Cell, x: number): number {
-  const { a, b } = cell;
-  if (a === b) return x >= b ? 1 : 0;
-  if (cell.kind === 2) return (x - a) / (b - a);
-  if (cell.kind === 0) return lnRatio(x, a) / lnRatio(b, a);
-  return lnRatio(a, x) / lnRatio(a, b);
-}
-
-/** Lower boundary of bucket i, or the smallest subnormal for the bucket that also holds the subnormals. */
-function innerBound(i: number, s: number): number {
-  return subnormalFloor(lowerBoundary(i, s));
-}
-
-/** A lower bucket boundary below 2^-1022 belongs to the bucket that also holds the subnormals. */
-function subnormalFloor(b: number): number {
-  return b < 2 ** -1022 ? Number.MIN_VALUE : b;
-}
-
-/** Bucket boundaries kept inside the positive normal float64 range, so logs stay finite. */
-function lowerOf(i: number, s: number): number {
-  return innerBound(i, s);
-}
-function upperOf(i: number, s: number): number {
-  return Math.min(lowerBoundary(i + 1, s), Number.MAX_VALUE);
-}
+export type { PackedAdvance };

@@ -36,11 +36,7 @@ export {
   ExpHistogram,
   type ExpHistogramJSON,
   type ExpHistogramOptions,
-  materializeBuckets,
-  type OtlpBuckets,
-  type OtlpExpHistogramPoint,
   type PackedAdvance,
-  type VarintCounts,
 } from "./exphist.js";
 export { durbinCdf, kolmogorovSf, ks2ExactSf, kstwoSf, pelzGoodCdf, smirnovSf } from "./kolmogorov.js";
 export {
@@ -65,5 +61,11 @@ export {
   wassersteinCriticalValue,
   wassersteinSpread,
 } from "./null.js";
+export {
+  materializeBuckets,
+  type OtlpBuckets,
+  type OtlpExpHistogramPoint,
+  type VarintCounts,
+} from "./otlp/index.js";
 export { burnRate, burnRateThreshold, errorBudgetRemaining, errorRatio } from "./slo.js";
 export { chiSquareSf, erfc, gammaP, gammaQ, lnFactorial, lnGamma, normalSf } from "./special.js";
