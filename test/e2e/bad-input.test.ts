@@ -22,6 +22,7 @@ import {
   packedVarints,
   varint,
 } from "../../collector/test/otlp/pb.js";
+import { decodePartialProto } from "../support/partial-success.js";
 import {
   type CollectorHandle,
   eventually,
@@ -129,35 +130,6 @@ interface Answer {
   body: Uint8Array;
   /** partial_success of a 200 answer, decoded from JSON or protobuf. */
   partial?: { rejected: number; message: string };
-}
-
-/** Reads ExportMetricsServiceResponse / ExportLogsServiceResponse { partial_success = 1 { int64 rejected = 1; string message = 2 } }. */
-function decodePartialProto(b: Uint8Array): { rejected: number; message: string } | undefined {
-  let pos = 0;
-  const readVarint = (): number => {
-    let n = 0;
-    let mul = 1;
-    for (;;) {
-      const x = b[pos++];
-      n += (x & 0x7f) * mul;
-      if (x < 0x80) return n;
-      mul *= 128;
-    }
-  };
-  if (b.length === 0) return undefined;
-  if (readVarint() !== (1 << 3) + 2) throw new Error("unexpected response field");
-  const end = readVarint() + pos;
-  const out = { rejected: 0, message: "" };
-  while (pos < end) {
-    const t = readVarint();
-    if (t === (1 << 3) + 0) out.rejected = readVarint();
-    else if (t === (2 << 3) + 2) {
-      const n = readVarint();
-      out.message = new TextDecoder().decode(b.subarray(pos, pos + n));
-      pos += n;
-    } else throw new Error(`unexpected partial_success field ${t}`);
-  }
-  return out;
 }
 
 /**

@@ -15,6 +15,7 @@ import { ModelMonitor, type Monitoring, startMonitoring } from "@mlwatch/sdk";
 import { Instruments } from "@mlwatch/semconv";
 import { afterAll, describe, expect, it } from "vitest";
 import { anyStr, type Bytes, cat, f64, fLen, fVarint, kv } from "../../collector/test/otlp/pb.js";
+import { decodePartialProto } from "../support/partial-success.js";
 import {
   type CollectorHandle,
   eventually,
@@ -71,35 +72,6 @@ interface Answer {
   message: string;
 }
 
-/** Reads partial_success { int64 rejected = 1; string message = 2 } of an ExportMetricsServiceResponse. */
-function partialOf(b: Uint8Array): { rejected: number; message: string } {
-  const out = { rejected: 0, message: "" };
-  let pos = 0;
-  const v = (): number => {
-    let n = 0;
-    let mul = 1;
-    for (;;) {
-      const x = b[pos++];
-      n += (x & 0x7f) * mul;
-      if (x < 0x80) return n;
-      mul *= 128;
-    }
-  };
-  if (b.length === 0) return out;
-  v();
-  const end = v() + pos;
-  while (pos < end) {
-    const t = v();
-    if (t === 8) out.rejected = v();
-    else {
-      const n = v();
-      out.message = new TextDecoder().decode(b.subarray(pos, pos + n));
-      pos += n;
-    }
-  }
-  return out;
-}
-
 async function post(c: { otlp: string }, body: Bytes, gzip = false): Promise<Answer> {
   const res = await fetch(`${c.otlp}/v1/metrics`, {
     method: "POST",
@@ -110,7 +82,10 @@ async function post(c: { otlp: string }, body: Bytes, gzip = false): Promise<Ans
     body: gzip ? gzipSync(body) : body,
   });
   const bytes = new Uint8Array(await res.arrayBuffer());
-  return { status: res.status, ...(res.status === 200 ? partialOf(bytes) : { rejected: 0, message: "" }) };
+  return {
+    status: res.status,
+    ...((res.status === 200 && decodePartialProto(bytes)) || { rejected: 0, message: "" }),
+  };
 }
 
 async function scrape(c: { query: string }) {
