@@ -5,23 +5,15 @@
 // points themselves (exphist.ts), and not the unchecked fast paths of the
 // ingest (cumulative/).
 
-import type { ExpHistogram, ExpHistogramOptions } from "../exphist.js";
+import type { ExpHistogram, ExpHistogramJSON, ExpHistogramOptions } from "../exphist.js";
 import { MAX_SCALE, MIN_SCALE } from "../mapping.js";
 import { estimateSum, occupiedExtent } from "./cells.js";
 import { shiftToFit } from "./range.js";
 
 /** A point's fields as fromJSON() and fromOtlp() hand them to buildChecked(), not yet checked. */
-export interface UncheckedPoint {
-  scale: unknown;
-  zeroCount: unknown;
-  zeroThreshold: unknown;
-  count: unknown;
-  sum: unknown;
-  min: unknown;
-  max: unknown;
-  positive: { offset: number; counts: number[] };
-  negative: { offset: number; counts: number[] };
-}
+export type UncheckedPoint = {
+  [K in Exclude<keyof ExpHistogramJSON, "positive" | "negative">]: unknown;
+} & Pick<ExpHistogramJSON, "positive" | "negative">;
 
 /**
  * The histogram `p` describes, or an Error naming the problem (prefixed by
