@@ -1,3 +1,9 @@
+// The two-sample Kolmogorov-Smirnov test: on raw samples (exact D and
+// p-value) and on two exponential histograms (D at bucket edges with the
+// within-bucket correction and an error bound, docs/statistics.md). Not the
+// Kolmogorov distribution itself (kolmogorov.ts) and not the size-aware
+// severity thresholds built on D (null.ts).
+
 import { sameZeroThreshold } from "./drift.js";
 import type { ExpHistogram } from "./exphist.js";
 import { ks2ExactSf, kstwoSf } from "./kolmogorov.js";
