@@ -16,6 +16,8 @@
 export const MIN_SCALE = -10;
 export const MAX_SCALE = 20;
 
+// A value's bits are read through this one register, owned by this module: a typed-array view
+// costs more to create than the index computation, and each read finishes within one call.
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 // Word order of a float64 viewed as two uint32s depends on the platform's endianness.
