@@ -69,7 +69,8 @@ describe("deploy/ holds exactly what the generator writes", () => {
     expect(onDisk.filter((p) => !generated.has(p))).toEqual([]);
   });
 
-  it.runIf(existsSync(CLI))(
+  // Needs the built generator: in CI (npm test builds first) a missing build fails, elsewhere it skips.
+  it.runIf(Boolean(process.env.CI) || existsSync(CLI))(
     "the CLI writes the same files into another folder, and --check passes on deploy/",
     () => {
       const out = mkdtempSync(join(tmpdir(), "mlwatch-generate-"));
