@@ -9,23 +9,11 @@ import { makeBaseline } from "../collector/dist/baselines/format.js";
 import { Collector } from "../collector/dist/collector.js";
 import { parseConfig } from "../collector/dist/config/config.js";
 import { ExpHistogram } from "../packages/stats/dist/index.js";
-
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return (s + 0.5) / 4294967296;
-  };
-}
+import { normal, rng } from "./random.mjs";
 
 function normalHistogram(r, n, mean, sd) {
   const h = new ExpHistogram();
-  for (let i = 0; i < n; i++)
-    h.record(mean + sd * Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r()));
+  for (let i = 0; i < n; i++) h.record(mean + sd * normal(r));
   return h;
 }
 

@@ -25,23 +25,9 @@ import { Collector } from "../collector/dist/collector.js";
 import { parseConfig } from "../collector/dist/config/config.js";
 import { decodeMetricsJson, decodeMetricsProto } from "../collector/dist/otlp/index.js";
 import { ExpHistogram } from "../packages/stats/dist/index.js";
+import { normal, rng } from "./random.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
-
-// ---- deterministic random numbers
-
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return (s + 0.5) / 4294967296;
-  };
-}
-const normal = (r) => Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
 
 // ---- payloads from the real OTel JS SDK (installed for packages/sdk)
 

@@ -4,6 +4,7 @@
 // Run with `node bench/ks-accuracy.mjs` after `npm run build`.
 
 import { ExpHistogram, ksHistograms } from "../packages/stats/dist/index.js";
+import { mulberry } from "./random.mjs";
 
 /** The exact two-sample D of raw samples (ksSamples without its costly exact p-value). */
 function exactD(a, b) {
@@ -19,17 +20,6 @@ function exactD(a, b) {
     d = Math.max(d, Math.abs(i / x.length - j / y.length));
   }
   return d;
-}
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function normals(r, n, mean) {
@@ -50,7 +40,7 @@ export function measure({
   shifts = [0, 0.5],
   seed = 1,
 } = {}) {
-  const r = rng(seed);
+  const r = mulberry(seed);
   const rows = [];
   for (const shift of shifts) {
     for (const n of sizes) {

@@ -40,6 +40,7 @@ import { join } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { normal, rng } from "./random.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -61,21 +62,6 @@ const SETTINGS = {
 const FEATURES = ["f0", "f1", "f2", "f3", "f4"];
 const CLASSES = ["negative", "neutral", "positive"];
 const modelName = (m) => `load-model-${m}`;
-
-// ---- deterministic random numbers
-
-function rng(seed) {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return (s + 0.5) / 4294967296;
-  };
-}
-const normal = (r) => Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r());
 
 // ---- worker: 50 replicas in one process
 
