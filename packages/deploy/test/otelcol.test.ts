@@ -4,6 +4,7 @@
 // schema is transcribed below and the Collector itself never runs in tests;
 // docs/scaling.md says how to run `otelcol-contrib validate` where it exists.
 
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { Attr } from "@mlwatch/semconv";
@@ -302,5 +303,24 @@ describe("ShardRing (the load-balancing exporter's placement)", () => {
     expect(moved).toBeLessThan(4000 * 0.45);
     for (const n of counts.values()) expect(Math.abs(n - 1000)).toBeLessThan(400);
     expect(() => new ShardRing([])).toThrow(/at least one/);
+  });
+});
+
+describe("shard-owner CLI", () => {
+  const cli = new URL("../dist/shard-owner.js", import.meta.url).pathname;
+  it("prints the ring's owner of each model", () => {
+    const shards = ["a-0:4317", "a-1:4317", "a-2:4317"];
+    const models = Array.from({ length: 12 }, (_, i) => `model-${i}`);
+    const out = execFileSync(process.execPath, [cli, "--shards", shards.join(","), ...models], {
+      encoding: "utf8",
+    });
+    const ring = new ShardRing(shards);
+    expect(out).toBe(models.map((m) => `${m}\t${ring.ownerOf(m)}\n`).join(""));
+    expect(new Set(models.map((m) => ring.ownerOf(m))).size).toBeGreaterThan(1);
+  });
+  it("says what is missing", () => {
+    const r = spawnSync(process.execPath, [cli, "churn"], { encoding: "utf8" });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--shards and at least one model are required/);
   });
 });
