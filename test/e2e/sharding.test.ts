@@ -3,7 +3,8 @@
 // OpenTelemetry Collector config routes on (ml.model.name on the exporter's
 // consistent-hash ring over deploy/otelcol/otelcol.yaml's hostnames), and a
 // real Prometheus scraping both with the generated rules (time compressed
-// 100×) and the generated sharded scrape config.
+// 100×) and the generated sharded scrape config. Last, a third shard joins
+// and the ring moves a model onto it, with its baseline.
 //
 // What is not real: the OpenTelemetry Collector. otelcol-contrib cannot be
 // installed here, so each SDK replica exports straight to the shard that
@@ -73,6 +74,53 @@ describe.skipIf(!run)("model shards: two collectors behind the model key, one Pr
   let prom: PrometheusHandle | undefined;
   let timer: NodeJS.Timeout | undefined;
   let seenWrongDrift = new Set<string>();
+  const promDir = join(dir, "prom");
+  const rand = seeded(19);
+  const normal = (mean: number) =>
+    mean + Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const monitors: Array<{ model: string; replica: number; monitor: ModelMonitor }> = [];
+  /** One exporter per replica towards `shard`, as a replica behind the front Collector would have. */
+  const replicaTowards = (shard: string, replica: number) => {
+    const monitoring = startMonitoring({
+      endpoint: shards.get(shard)!.otlp,
+      exportIntervalMillis: 500,
+      registerGlobal: false,
+      hostMetrics: false,
+      runtimeMetrics: false,
+      resourceAttributes: { "service.instance.id": `replica-${replica}` },
+    });
+    replicas.push(monitoring);
+    return {
+      meter: monitoring.meterProvider.getMeter("sharding-e2e"),
+      logger: monitoring.loggerProvider.getLogger("sharding-e2e"),
+    };
+  };
+  const prometheusConfig = (names: string[]) =>
+    yamlText(
+      buildShardedPrometheusConfig({
+        shards: names.map((s) => ({ shard: s, target: new URL(shards.get(s)!.query).host })),
+        targets: {},
+        scrapeInterval: "1s",
+        scrapeTimeout: "1s",
+        evaluationInterval: "1s",
+        ruleFiles: [join(promDir, "rules", "*.rules.yml")],
+      }),
+    );
+  const startShard = async (s: string) => {
+    const d = join(dir, s);
+    mkdirSync(d);
+    shards.set(
+      s,
+      await startCollector(
+        [
+          "windows: { slotSeconds: 1, analysisSeconds: 10 }",
+          "analysis: { intervalSeconds: 0.5 }",
+          `storage: { path: ${JSON.stringify(join(d, "collector.db"))}, checkpointSeconds: 0.5 }`,
+        ],
+        d,
+      ),
+    );
+  };
 
   afterAll(async () => {
     clearInterval(timer);
@@ -95,26 +143,9 @@ describe.skipIf(!run)("model shards: two collectors behind the model key, one Pr
     for (const s of names) expect(MODELS.filter((m) => owner(m) === s).length, s).toBeGreaterThanOrEqual(2);
 
     // 1. One collector per shard, short windows.
-    for (const s of names) {
-      const d = join(dir, s);
-      mkdirSync(d);
-      shards.set(
-        s,
-        await startCollector(
-          [
-            "windows: { slotSeconds: 1, analysisSeconds: 10 }",
-            "analysis: { intervalSeconds: 0.5 }",
-            `storage: { path: ${JSON.stringify(join(d, "collector.db"))}, checkpointSeconds: 0.5 }`,
-          ],
-          d,
-        ),
-      );
-    }
+    for (const s of names) await startShard(s);
 
     // 2. Each model's baseline goes to its owner only (as `baseline push` to the owner would).
-    const rand = seeded(19);
-    const normal = (mean: number) =>
-      mean + Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
     for (const model of MODELS) {
       const h = new ExpHistogram();
       for (let i = 0; i < 20_000; i++) h.record(normal(10));
@@ -127,20 +158,9 @@ describe.skipIf(!run)("model shards: two collectors behind the model key, one Pr
 
     // 3. Two replicas (two versions) of every model. Each replica holds one exporter per shard and
     //    records each model through the one its model's owner is behind — the front Collector's split.
-    const monitors: Array<{ model: string; replica: number; monitor: ModelMonitor }> = [];
     for (let replica = 0; replica < REPLICAS; replica++)
       for (const s of names) {
-        const monitoring = startMonitoring({
-          endpoint: shards.get(s)!.otlp,
-          exportIntervalMillis: 500,
-          registerGlobal: false,
-          hostMetrics: false,
-          runtimeMetrics: false,
-          resourceAttributes: { "service.instance.id": `replica-${replica}` },
-        });
-        replicas.push(monitoring);
-        const meter = monitoring.meterProvider.getMeter("sharding-e2e");
-        const logger = monitoring.loggerProvider.getLogger("sharding-e2e");
+        const { meter, logger } = replicaTowards(s, replica);
         for (const model of MODELS.filter((m) => owner(m) === s))
           monitors.push({
             model,
@@ -170,22 +190,10 @@ describe.skipIf(!run)("model shards: two collectors behind the model key, one Pr
     }, 100);
 
     // 4. Prometheus on the generated rules and the generated sharded scrape config's shape.
-    mkdirSync(join(dir, "prom", "rules"), { recursive: true });
+    mkdirSync(join(promDir, "rules"), { recursive: true });
     for (const [name, text] of generate({ spec, timeScale: SCALE }).files)
-      if (name.startsWith("rules/") && !name.includes("/tests/"))
-        writeFileSync(join(dir, "prom", name), text);
-    prom = await startPrometheus(join(dir, "prom"), () =>
-      yamlText(
-        buildShardedPrometheusConfig({
-          shards: names.map((s) => ({ shard: s, target: new URL(shards.get(s)!.query).host })),
-          targets: {},
-          scrapeInterval: "1s",
-          scrapeTimeout: "1s",
-          evaluationInterval: "1s",
-          ruleFiles: [join(dir, "prom", "rules", "*.rules.yml")],
-        }),
-      ),
-    );
+      if (name.startsWith("rules/") && !name.includes("/tests/")) writeFileSync(join(promDir, name), text);
+    prom = await startPrometheus(promDir, () => prometheusConfig(names), ["--web.enable-lifecycle"]);
   }, 120_000);
 
   it("counts each model exactly, on its owner shard only", async () => {
@@ -282,4 +290,84 @@ describe.skipIf(!run)("model shards: two collectors behind the model key, one Pr
     }, 30_000);
     expect(recorded.map((x) => x.metric.model_name).sort()).toEqual([...MODELS].sort());
   }, 120_000);
+
+  it("growing to a third shard moves only the models the ring gives it, with their baselines, counting nothing twice", async () => {
+    const third = "mlwatch-shard-2:4317";
+    const grown = new ShardRing([...HOSTNAMES, third]);
+    const moved = MODELS.filter((m) => grown.ownerOf(m) !== ring.ownerOf(m));
+    expect(moved.length, "the ring gives the new shard at least one of the models").toBeGreaterThan(0);
+    for (const m of moved) expect(grown.ownerOf(m)).toBe(third);
+    const newShard = shardName(third);
+    await startShard(newShard);
+    // Before the switch: copy each moved model's baseline from its old owner to the new one.
+    for (const m of moved) {
+      const got = await fetch(`${shards.get(owner(m))!.query}/api/v1/baselines/${m}`);
+      expect(got.status).toBe(200);
+      const put = await fetch(`${shards.get(newShard)!.query}/api/v1/baselines/${m}`, {
+        method: "PUT",
+        body: await got.text(),
+      });
+      expect(put.status, await put.text()).toBe(200);
+    }
+    // Prometheus scrapes the new shard too (a config reload).
+    writeFileSync(join(promDir, "prometheus.yml"), prometheusConfig([...shards.keys()]));
+    const reload = await fetch(`${prom!.url}/-/reload`, { method: "POST" });
+    expect(reload.status, await reload.text()).toBe(200);
+    // The switch: the moved models' traffic now goes to the new shard. (Here each replica opens a new
+    // exporter towards it, i.e. new cumulative streams; a front Collector would reroute the old streams,
+    // whose first point the fresh shard takes as a reference only — see docs/scaling.md.)
+    const after = (m: string, replica: number) => 5 + MODELS.indexOf(m) + 2 * replica;
+    for (const m of moved) {
+      for (let i = monitors.length - 1; i >= 0; i--) if (monitors[i].model === m) monitors.splice(i, 1);
+      for (let replica = 0; replica < REPLICAS; replica++) {
+        const { meter, logger } = replicaTowards(newShard, replica);
+        const monitor = new ModelMonitor({
+          modelName: m,
+          modelVersion: `1.${replica}`,
+          meter,
+          groundTruth: { sampleRate: 1, logger },
+        });
+        for (let i = 0; i < after(m, replica); i++) monitor.recordRequest(0.01);
+        monitors.push({ model: m, replica, monitor });
+      }
+    }
+    const before = (m: string) => requestsOf(m, 0) + requestsOf(m, 1);
+    const moves = (m: string) => (moved.includes(m) ? after(m, 0) + after(m, 1) : 0);
+    // Each shard: what reached it. The old owner keeps the moved models' counts frozen; the new shard
+    // counts only what came after the switch; the models that stayed are untouched.
+    await eventually(async () => {
+      for (const [s, c] of shards) {
+        const samples = parseExposition(await (await fetch(`${c.query}/metrics`)).text());
+        for (const m of MODELS) {
+          const want = s === newShard ? moves(m) : owner(m) === s ? before(m) : 0;
+          if (sumOf(samples, M.requests, { model_name: m }) !== want) return false;
+        }
+      }
+      return true;
+    }, 60_000);
+    // Prometheus: the total over shards is every request once.
+    await eventually(async () => {
+      const r = await promQuery(prom!, `sum by (model_name) (${M.requests})`);
+      const got = Object.fromEntries(r.map((x) => [x.metric.model_name, Number(x.value[1])]));
+      if (MODELS.every((m) => got[m] === before(m) + moves(m))) return true;
+      throw new Error(`sums by model: ${JSON.stringify(got)}`);
+    }, 60_000);
+    const perShard = await promQuery(prom!, `sum by (model_name, ${SHARD_LABEL}) (${M.requests})`);
+    for (const m of MODELS)
+      expect(
+        perShard
+          .filter((x) => x.metric.model_name === m)
+          .map((x) => x.metric[SHARD_LABEL])
+          .sort(),
+        m,
+      ).toEqual(moved.includes(m) ? [owner(m), newShard].sort() : [owner(m)]);
+    // The baseline came along: the new shard scores the moved models' drift.
+    for (const m of moved)
+      await eventually(
+        async () =>
+          (await promQuery(prom!, `${M.driftScore}{model_name="${m}", ${SHARD_LABEL}="${newShard}"}`))
+            .length > 0,
+        60_000,
+      );
+  }, 150_000);
 });
