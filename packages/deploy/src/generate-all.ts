@@ -6,7 +6,8 @@ import { stringify } from "yaml";
 import { buildAlertmanagerConfig } from "./alertmanager.js";
 import { buildDashboards } from "./dashboards.js";
 import { TimeScale } from "./duration.js";
-import { buildPrometheusConfig } from "./prometheus-config.js";
+import { buildOtelcolConfigs } from "./otelcol.js";
+import { buildPrometheusConfig, buildShardedPrometheusConfig } from "./prometheus-config.js";
 import { buildRuleTests, RULE_FILES } from "./rule-tests.js";
 import { buildRules, type Rule, type RuleGroup, type RuleSet } from "./rules.js";
 import type { SloSpec } from "./slo-spec.js";
@@ -89,6 +90,10 @@ export function generate(opts: GenerateOptions): Generated {
       files.set(`rules/tests/${name}`, yamlText(t, head));
 
   files.set("prometheus.yml", yamlText(buildPrometheusConfig({}), head));
+  files.set("prometheus-sharded.yml", yamlText(buildShardedPrometheusConfig({}), head));
+  // OpenTelemetry Collector configs for model shards (docs/scaling.md).
+  for (const [name, doc] of Object.entries(buildOtelcolConfigs()))
+    files.set(`otelcol/${name}`, yamlText(doc, head));
   files.set("alertmanager.yml", yamlText(buildAlertmanagerConfig(), head));
 
   for (const [name, d] of Object.entries(buildDashboards(opts.spec, scale)))

@@ -9,14 +9,32 @@ export {
   ALERTS,
   type AlertName,
   COLLECTOR_JOB,
+  EXAMPLE_SHARDS,
   L,
   M,
+  OTLP_GRPC_PORT,
   R,
   SEVERITIES,
   type Severity,
+  SHARD_LABEL,
   SLO_WINDOWS,
 } from "./names.js";
-export { buildPrometheusConfig, COMPOSE_TARGETS, type PrometheusTargets } from "./prometheus-config.js";
+export {
+  buildFrontCollectorConfig,
+  buildOtelcolConfigs,
+  buildShardSidecarConfig,
+  EXAMPLE_RESOLVERS,
+  LOAD_BALANCING_EXPORTER,
+  type ShardResolver,
+} from "./otelcol.js";
+export {
+  buildPrometheusConfig,
+  buildShardedPrometheusConfig,
+  COMPOSE_TARGETS,
+  EXAMPLE_SHARD_TARGETS,
+  type PrometheusTargets,
+  type ShardTarget,
+} from "./prometheus-config.js";
 export { buildRuleTests, RULE_FILES, UNLISTED_MODEL } from "./rule-tests.js";
 export {
   type AlertRule,
@@ -28,6 +46,7 @@ export {
   recordingRules,
   THRESHOLDS,
 } from "./rules.js";
+export { crc32, modelRoutingKey, ShardRing } from "./shard-ring.js";
 export {
   BURN_POLICY,
   burnFactor,

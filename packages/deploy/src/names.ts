@@ -82,3 +82,15 @@ export const SEVERITY_COLOR: Record<Severity | "ok", string> = {
   warning: "yellow",
   critical: "red",
 };
+
+/**
+ * Sharding (docs/scaling.md): the label Prometheus puts on each shard's
+ * series, and the example shards of the generated OpenTelemetry Collector
+ * config. The hostnames are placeholders; what matters is that the front
+ * Collector's resolver, the Prometheus targets and `baseline push --shards`
+ * name the shards with the same strings, because the ring hashes them.
+ */
+export const SHARD_LABEL = "shard";
+export const EXAMPLE_SHARDS = ["mlwatch-shard-0", "mlwatch-shard-1"] as const;
+/** OTLP/gRPC: the only protocol the load-balancing exporter speaks; each shard's sidecar Collector receives it. */
+export const OTLP_GRPC_PORT = 4317;

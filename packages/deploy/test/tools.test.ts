@@ -65,6 +65,22 @@ describe.runIf(toolAvailable("promtool"))("promtool", () => {
     expect(r.out).toContain("SUCCESS: 2 rule files found");
   });
 
+  it("check config passes on deploy/prometheus-sharded.yml (one target per shard, labelled)", () => {
+    const file = join(DEPLOY, "prometheus-sharded.yml");
+    const r = run("promtool", ["check", "config", "--lint=all", "--lint-fatal", file]);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain("SUCCESS: 2 rule files found");
+    const job = (
+      parseYaml(readFileSync(file, "utf8")) as {
+        scrape_configs: Array<{
+          job_name: string;
+          static_configs: Array<{ labels?: Record<string, string> }>;
+        }>;
+      }
+    ).scrape_configs.find((j) => j.job_name === "mlwatch-collector");
+    expect(job?.static_configs.map((c) => c.labels?.shard)).toEqual(["mlwatch-shard-0", "mlwatch-shard-1"]);
+  });
+
   const testFiles = readdirSync(TESTS).filter((f) => f.endsWith(".test.yml"));
   it("there is a unit test file for every alert", () => {
     expect(testFiles.sort()).toEqual(
