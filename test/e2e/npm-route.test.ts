@@ -19,54 +19,13 @@
 // down (npm_* script variables, INIT_CWD, node_modules/.bin on PATH), so the
 // only mlwatch they can find is the clone's.
 
-import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join, relative } from "node:path";
-import { createInterface } from "node:readline";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { npm, npx, run, startNpxCollector, userEnv } from "../support/npm-user.js";
 import { ROOT } from "../support/processes.js";
-
-const win = process.platform === "win32";
-const npx = win ? "npx.cmd" : "npx";
-
-// What npm hands the scripts it runs (`npm test`) and a user's shell does not have.
-const fromNpm =
-  /^(npm_lifecycle_|npm_package_|npm_command$|npm_execpath$|npm_node_execpath$|npm_config_local_prefix$|npm_config_call$|INIT_CWD$)/i;
-
-/** The environment of a user's fresh shell on this machine, offline. */
-function userEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !fromNpm.test(k)));
-  const pathKey = Object.keys(env).find((k) => k.toUpperCase() === "PATH") ?? "PATH";
-  env[pathKey] = (env[pathKey] ?? "")
-    .split(delimiter)
-    .filter((p) => !/node_modules[\\/]\.bin|@npmcli[\\/]run-script/.test(p))
-    .join(delimiter);
-  env.npm_config_offline = "true";
-  env.npm_config_update_notifier = "false";
-  return env;
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(
-  file: string,
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-  timeout = 60_000,
-): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd, env, timeout, shell: win }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 let dir: string;
 let clone: string;
@@ -182,7 +141,8 @@ describe("npx mlwatch on a fresh clone", () => {
     expect(existsSync(join(sub, "collector.db"))).toBe(true);
     expect(existsSync(join(clone, "collector.db"))).toBe(false);
     expect(existsSync(join(clone, "fraud.baseline.json"))).toBe(false);
-  });
+    // Five npx runs and a collector: well over the default minute on a loaded CI machine.
+  }, 240_000);
 });
 
 describe("outside the clone", () => {
@@ -209,7 +169,7 @@ describe("outside the clone", () => {
     expect(viaNode.stderr).toContain("baseline for m: 2 rows, 1 feature (x) → a.json");
     expect(viaNode.code).toBe(0);
     const viaExec = await run(
-      win ? "npm.cmd" : "npm",
+      npm,
       [
         "exec",
         "--prefix",
@@ -242,67 +202,9 @@ describe("outside the clone", () => {
 });
 
 /** `npx mlwatch collector --otlp-port 0 --port 0 --db collector.db` in `cwd`, with its one stdout line. */
-async function startCollector(cwd: string): Promise<{
-  listening: { event: string; otlp: string; query: string };
-  line: string;
-  stdout(): string;
-  interrupt(): Promise<void>;
-}> {
-  // Its own process group, as a terminal gives a command: Ctrl-C reaches npm, its shell and the collector alike.
-  const proc: ChildProcess = spawn(
-    npx,
-    ["mlwatch", "collector", "--otlp-port", "0", "--port", "0", "--db", "collector.db"],
-    {
-      cwd,
-      env: npxEnv,
-      detached: !win,
-      shell: win,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let stdout = "";
-  let stderr = "";
-  proc.stdout!.on("data", (d: Buffer) => {
-    stdout += d.toString();
-  });
-  proc.stderr!.on("data", (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const closed = new Promise<void>((resolve) => proc.once("close", () => resolve()));
-  const signal = (s: NodeJS.Signals) => {
-    try {
-      if (win) proc.kill(s);
-      else process.kill(-proc.pid!, s);
-    } catch {}
-  };
-  const reap = () => signal("SIGKILL");
-  process.once("exit", reap);
-  // "close" comes once every holder of the stdout pipe is gone: npm, its shell and the collector.
-  const interrupt = async () => {
-    signal("SIGINT");
-    const timer = setTimeout(() => signal("SIGKILL"), 20_000);
-    await closed;
-    clearTimeout(timer);
-    process.off("exit", reap);
-  };
-  const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no listening line in 30 s:\n${stdout}\n${stderr}`)),
-      30_000,
-    );
-    proc.once("exit", (code) =>
-      reject(new Error(`npx mlwatch collector exited with ${code}:\n${stdout}\n${stderr}`)),
-    );
-    createInterface({ input: proc.stdout! }).once("line", (l) => {
-      clearTimeout(timer);
-      resolve(l);
-    });
-  }).catch(async (e) => {
-    await interrupt();
-    throw e;
-  });
-  const listening = JSON.parse(line);
-  expect(Object.keys(listening).sort()).toEqual(["event", "otlp", "query"]);
-  expect(listening.event).toBe("listening");
-  return { listening, line, stdout: () => stdout, interrupt };
+async function startCollector(cwd: string) {
+  const c = await startNpxCollector(cwd, npxEnv, ["--otlp-port", "0", "--port", "0", "--db", "collector.db"]);
+  expect(Object.keys(c.listening).sort()).toEqual(["event", "otlp", "query"]);
+  expect(c.listening.event).toBe("listening");
+  return { ...c, interrupt: () => c.stop("SIGINT") };
 }
