@@ -70,8 +70,30 @@ async function post<T>(url: string, body: unknown): Promise<T> {
   return (await r.json()) as T;
 }
 
+/** scipy's exact two-sample KS D per feature, computed in the venv from the raw values. */
+function exactKs(
+  baseline: Record<string, number[]>,
+  current: Record<string, number[]>,
+): Record<string, number> {
+  const script = [
+    "import json, sys",
+    "from scipy.stats import ks_2samp",
+    "d = json.load(sys.stdin)",
+    "print(json.dumps({f: float(ks_2samp(d['baseline'][f], d['current'][f]).statistic) for f in d['current']}))",
+  ].join("\n");
+  const out = execFileSync(python, ["-c", script], {
+    input: JSON.stringify({ baseline, current }),
+    encoding: "utf8",
+  });
+  return JSON.parse(out) as Record<string, number>;
+}
+
 interface DriftReport {
-  features: Array<{ feature: string; samples: number; score?: { value: number; severity: string } }>;
+  features: Array<{
+    feature: string;
+    samples: number;
+    score?: { value: number; severity: string; errorBound: number | null };
+  }>;
 }
 
 it("counts exactly, sees drift only on the shifted feature, and gets accuracy from feedback", {
@@ -124,10 +146,12 @@ it("counts exactly, sees drift only on the shifted feature, and gets accuracy fr
   // raised by 0.1 (about two standard deviations).
   const random = seeded(16);
   const sent: Array<{ id: string; truth: string; predicted: string }> = [];
+  const sentValues: Record<string, number[]> = Object.fromEntries(features.map((f) => [f, []]));
   for (let i = 0; i < N; i++) {
     const row = rows[Math.floor(random() * rows.length)];
     const input = Object.fromEntries(features.map((f, j) => [f, Number(row[j])]));
     if (i % 2 === 1) input[SHIFTED] += 0.1;
+    for (const f of features) sentValues[f].push(input[f]);
     const id = `py-${i}`;
     const res = await post<{ request_id: string; label: string; sampled: boolean }>(`${url}/predict`, {
       features: input,
@@ -137,16 +161,28 @@ it("counts exactly, sees drift only on the shifted feature, and gets accuracy fr
     sent.push({ id, truth: row.at(-1) as string, predicted: res.label });
   }
 
-  // Counts: exactly N requests and N predictions.
+  // Requests that fail validation: counted as requests and as errors of their class.
+  const BAD = 5;
+  for (let i = 0; i < BAD; i++) {
+    const r = await fetch(`${url}/predict`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ features: { age: 0.01 } }),
+    });
+    expect(r.status).toBe(400);
+  }
+
+  // Counts: exactly N + BAD requests, BAD errors, N predictions.
   const scrape = await eventually(async () => {
     const s = parseExposition(await (await fetch(`${c.query}/metrics`)).text());
-    return sumOf(s, "ml_requests_total", { model_name: MODEL }) === N ? s : undefined;
+    return sumOf(s, "ml_requests_total", { model_name: MODEL }) === N + BAD ? s : undefined;
   }, 60_000);
   expect(
     sumOf(scrape, "ml_requests_total", { model_name: MODEL, model_version: "1", endpoint: "/predict" }),
-  ).toBe(N);
+  ).toBe(N + BAD);
+  expect(sumOf(scrape, "ml_errors_total", { model_name: MODEL, error_type: "ValidationError" })).toBe(BAD);
+  expect(sumOf(scrape, "ml_errors_total", { model_name: MODEL })).toBe(BAD);
   expect(sumOf(scrape, "ml_predictions_by_class_total", { model_name: MODEL })).toBe(N);
-  expect(sumOf(scrape, "ml_errors_total", { model_name: MODEL })).toBe(0);
 
   // Drift: every feature's window holds all N values (negatives included), and only bmi moved.
   const report = await eventually(async () => {
@@ -160,13 +196,27 @@ it("counts exactly, sees drift only on the shifted feature, and gets accuracy fr
     return done ? d : undefined;
   }, 90_000);
   const score = (f: string) => report.features.find((e) => e.feature === f)?.score?.value as number;
-  console.log(`KS D per feature: ${features.map((f) => `${f}=${score(f).toFixed(3)}`).join(" ")}`);
   expect(score(SHIFTED)).toBeGreaterThan(0.3);
   expect(report.features.find((e) => e.feature === SHIFTED)?.score?.severity).toBe("critical");
   for (const f of features.filter((x) => x !== SHIFTED)) {
     // Dropped negatives would put D near 0.5 on every feature.
     expect(score(f), f).toBeLessThan(0.12);
   }
+  // And each D is the exact two-sample KS statistic of the raw values (scipy), up to binning.
+  const exact = exactKs(
+    Object.fromEntries(features.map((f, j) => [f, rows.map((r) => Number(r[j]))])),
+    sentValues,
+  );
+  console.log(
+    `KS D per feature, collector (scipy): ${features.map((f) => `${f}=${score(f).toFixed(4)} (${exact[f].toFixed(4)}, bound ${report.features.find((e) => e.feature === f)?.score?.errorBound?.toFixed(4)})`).join(" ")}`,
+  );
+  for (const f of features) {
+    // The collector bounds its binning error |D - D_raw|; scipy's D must lie within it.
+    const bound = report.features.find((e) => e.feature === f)?.score?.errorBound as number;
+    // (Wide for sex and s4, which take only a few distinct values; a few hundredths for the others.)
+    expect(Math.abs(score(f) - exact[f]), f).toBeLessThanOrEqual(bound + 1e-9);
+  }
+  expect(Math.abs(score(SHIFTED) - exact[SHIFTED])).toBeLessThan(0.01);
 
   // Accuracy: the true labels go through the service's /feedback to the collector.
   let joined = 0;
