@@ -11,7 +11,7 @@ mkdir -p "$(dirname "$venv")"
 exec 9>"$venv.lock"
 flock 9
 
-want=$(cat python/requirements.txt python/semconv-standin/build_wheel.py | sha256sum | cut -d' ' -f1)
+want=$(find python/requirements.txt python/semconv-standin -name "*.py" -o -name "requirements.txt" | sort | xargs cat | sha256sum | cut -d' ' -f1)
 if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.mlwatch-requirements" 2>/dev/null)" = "$want" ]; then
   echo "$venv/bin/python"
   exit 0

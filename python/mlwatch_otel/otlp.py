@@ -4,7 +4,7 @@ opentelemetry-exporter-otlp-proto-http 1.45.0 needs two packages that some
 package indexes do not serve (opentelemetry-exporter-http-transport and
 opentelemetry-exporter-otlp-common 0.66b0). These two classes do its job with
 the official protobuf encoder (opentelemetry-exporter-otlp-proto-common) and
-the standard library's HTTP client. setup.py uses the official exporter
+the standard library's HTTP client. providers.py uses the official exporter
 whenever it is installed.
 """
 

@@ -45,9 +45,21 @@ afterAll(async () => {
 
 async function startService(env: Record<string, string>): Promise<string> {
   const port = await freePort();
+  // A long keep-alive: uvicorn's default 5 s can close a pooled connection just as fetch reuses it
+  // after one of the test's waits ("other side closed").
   service = spawn(
     python,
-    ["-m", "uvicorn", "--app-dir", join(ROOT, "examples/python-service"), "app:app", "--port", String(port)],
+    [
+      "-m",
+      "uvicorn",
+      "--app-dir",
+      join(ROOT, "examples/python-service"),
+      "app:app",
+      "--port",
+      String(port),
+      "--timeout-keep-alive",
+      "600",
+    ],
     { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   service.stdout?.on("data", (d) => (serviceLog += d));
