@@ -1,0 +1,1 @@
+ERROR_TYPE = "error.type"

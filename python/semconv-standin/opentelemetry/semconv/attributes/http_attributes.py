@@ -1,0 +1,1 @@
+HTTP_RESPONSE_STATUS_CODE = "http.response.status_code"
